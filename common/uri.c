@@ -1,0 +1,80 @@
+#include <stdlib.h>
+
+#include "common/uri.h"
+#include "common/xmalloc.h"
+
+bool
+uri_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+int
+uri_encode(struct buf *out, const char *s, size_t n, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char esc[3];
+	size_t i, start = 0;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (uri_unreserved(c) || (keep_slash && c == '/'))
+			continue;
+		if (buf_append(out, s + start, i - start) != 0)
+			return -1;
+		esc[0] = '%';
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 15];
+		if (buf_append(out, esc, 3) != 0)
+			return -1;
+		start = i + 1;
+	}
+	return buf_append(out, s + start, n - start);
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+uri_decode(const char *s, size_t n, char **out, size_t *outlen)
+{
+	char *d;
+	size_t i, o = 0;
+	int hi, lo;
+
+	*out = NULL;
+	d = xmalloc(n + 1);
+	for (i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			d[o++] = s[i];
+			continue;
+		}
+		if (n - i < 3)
+			goto bad;
+		hi = hexval((unsigned char)s[i + 1]);
+		lo = hexval((unsigned char)s[i + 2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			goto bad;
+		d[o++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	d[o] = '\0';
+	*out = d;
+	if (outlen != NULL)
+		*outlen = o;
+	return 0;
+bad:
+	free(d);
+	return -1;
+}
