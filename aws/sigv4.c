@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "aws/sigv4.h"
+#include "common/timeutil.h"
 #include "common/uri.h"
 #include "common/xmalloc.h"
 
@@ -444,4 +445,134 @@ sigv4_parse_authorization(const char *value, struct sigv4_auth *out, struct err 
 	if (strlen(out->signature) != CRYPTO_SHA256_HEX_LEN)
 		return err_set(err, ERR_INVALID, "signature is not 64 hex digits");
 	return 0;
+}
+
+/*
+ * Split an absolute http(s) URL into the signed host value, the raw path and the raw query,
+ * as botocore's _host_from_url() and urlsplit() see them.
+ */
+static int
+split_url(const char *url, char **host, char **path, char **query)
+{
+	const char *p, *auth, *auth_end, *port = NULL, *h_end;
+	size_t i;
+	bool https;
+	long portnum = -1;
+	char *end;
+
+	*host = *path = *query = NULL;
+	if (strncmp(url, "https://", 8) == 0) {
+		https = true;
+		auth = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		https = false;
+		auth = url + 7;
+	} else {
+		return -1;
+	}
+	auth_end = auth + strcspn(auth, "/?#");
+	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL)
+		return -1; /* credentials in URLs are never signed or sent */
+	if (*auth == '[') {
+		h_end = memchr(auth, ']', (size_t)(auth_end - auth));
+		if (h_end == NULL)
+			return -1;
+		h_end++;
+		if (h_end < auth_end) {
+			if (*h_end != ':')
+				return -1;
+			port = h_end + 1;
+		}
+	} else {
+		h_end = memchr(auth, ':', (size_t)(auth_end - auth));
+		if (h_end != NULL)
+			port = h_end + 1;
+		else
+			h_end = auth_end;
+	}
+	if (h_end == auth)
+		return -1;
+	if (port != NULL && port < auth_end) {
+		portnum = strtol(port, &end, 10);
+		if (end != auth_end || portnum < 0 || portnum > 65535)
+			return -1;
+	}
+	*host = xstrndup(auth, (size_t)(h_end - auth));
+	for (i = 0; (*host)[i] != '\0'; i++)
+		(*host)[i] = (char)tolower((unsigned char)(*host)[i]);
+	if (portnum >= 0 && portnum != (https ? 443 : 80)) {
+		end = xasprintf("%s:%ld", *host, portnum);
+		free(*host);
+		*host = end;
+	}
+	p = auth_end;
+	*path = xstrndup(p, strcspn(p, "?#"));
+	p += strlen(*path);
+	if (*p == '?')
+		*query = xstrndup(p + 1, strcspn(p + 1, "#"));
+	return 0;
+}
+
+int
+sigv4_sign_url(const struct sigv4_sign_opts *o, struct sigv4_signed *out, struct err *err)
+{
+	struct sigv4_header h[SIGV4_EXTRA_HEADERS_MAX + 3];
+	struct sigv4_request req;
+	struct sigv4_scope scope;
+	struct buf auth = BUF_INIT(SIGV4_CANONICAL_MAX);
+	char amzdate[17], payload[CRYPTO_SHA256_HEX_LEN + 1];
+	char *host = NULL, *path = NULL, *query = NULL;
+	const char *token = o->creds->session_token;
+	size_t n = 0, i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (o->nheaders > SIGV4_EXTRA_HEADERS_MAX) {
+		rc = err_set(err, ERR_INVALID, "more than %d extra headers to sign",
+		    SIGV4_EXTRA_HEADERS_MAX);
+		goto out;
+	}
+	if (split_url(o->url, &host, &path, &query) != 0) {
+		rc = err_set(err, ERR_INVALID, "cannot sign a request for url \"%s\"", o->url);
+		goto out;
+	}
+	timeutil_amzdate(o->now, amzdate);
+	crypto_sha256_hex(o->body != NULL ? o->body : "", o->body != NULL ? o->len : 0, payload);
+	h[n++] = (struct sigv4_header){"host", host};
+	h[n++] = (struct sigv4_header){"x-amz-date", amzdate};
+	for (i = 0; i < o->nheaders; i++)
+		h[n++] = o->headers[i];
+	if (token != NULL)
+		h[n++] = (struct sigv4_header){"x-amz-security-token", token};
+	req = (struct sigv4_request){o->method, path, query, h, n, payload};
+	scope = (struct sigv4_scope){amzdate, o->region, o->service};
+	rc = sigv4_authorization(
+	    &req, &scope, o->creds->access_key_id, o->creds->secret_access_key, &auth, err);
+	if (rc != 0)
+		goto out;
+	out->lines[out->nlines++] = xasprintf("X-Amz-Date: %s", amzdate);
+	if (token != NULL)
+		out->lines[out->nlines++] = xasprintf("X-Amz-Security-Token: %s", token);
+	for (i = 0; i < o->nheaders; i++)
+		out->lines[out->nlines++] =
+		    xasprintf("%s: %s", o->headers[i].name, o->headers[i].value);
+	out->lines[out->nlines++] = xasprintf("Authorization: %s", buf_cstr(&auth));
+out:
+	free(host);
+	free(path);
+	free(query);
+	buf_free(&auth);
+	return rc;
+}
+
+void
+sigv4_signed_free(struct sigv4_signed *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nlines; i++)
+		free(s->lines[i]);
+	s->nlines = 0;
 }

@@ -7,6 +7,7 @@
 #define TETHER_AWS_SIGV4_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/crypto.h"
@@ -78,6 +79,51 @@ int sigv4_signature(const struct sigv4_request *req, const struct sigv4_scope *s
  */
 int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_scope *scope,
     const char *access_key, const char *secret, struct buf *out, struct err *err);
+struct sigv4_credentials {
+	const char *access_key_id;
+	const char *secret_access_key;
+	const char *session_token; /* NULL when there is none */
+};
+
+#define SIGV4_EXTRA_HEADERS_MAX 8
+
+/* What sigv4_sign_url() signs. */
+struct sigv4_sign_opts {
+	const char *method;
+	const char *url; /* absolute http(s) URL, exactly as it will be requested */
+	/*
+	 * Headers the request carries besides host, x-amz-date and x-amz-security-token, all
+	 * signed and all to be sent: Content-Type when there is a body, and operation headers
+	 * such as X-Amz-Invocation-Type. At most SIGV4_EXTRA_HEADERS_MAX.
+	 */
+	const struct sigv4_header *headers;
+	size_t nheaders;
+	const void *body; /* the exact bytes to send; NULL for none */
+	size_t len;
+	const struct sigv4_credentials *creds;
+	const char *region;
+	const char *service;
+	time_t now;
+};
+
+/* The headers a signed request must carry, as "Name: value" lines (allocated). */
+struct sigv4_signed {
+	char *lines[SIGV4_EXTRA_HEADERS_MAX + 3];
+	size_t nlines;
+};
+
+/*
+ * Sign a request the way the SDKs do: the signed headers are host (from url, lower-cased,
+ * with the port when it is not the scheme's default), x-amz-date (from now), the given
+ * headers, and x-amz-security-token when the credentials have a token; the payload hash
+ * covers exactly the body bytes. out receives every header line to send besides Host,
+ * which the HTTP layer derives from the same url: X-Amz-Date, X-Amz-Security-Token, the
+ * given headers and Authorization. Release with sigv4_signed_free(). Returns 0, or
+ * ERR_INVALID (unparsable url, too many headers) / ERR_TOOBIG with err filled.
+ */
+int sigv4_sign_url(const struct sigv4_sign_opts *opts, struct sigv4_signed *out, struct err *err);
+void sigv4_signed_free(struct sigv4_signed *s);
+
 /* Parse an Authorization header value. Returns 0, or ERR_INVALID with err filled. */
 int sigv4_parse_authorization(const char *value, struct sigv4_auth *out, struct err *err);
 
