@@ -1,0 +1,580 @@
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/emulator/jw.h"
+
+void
+jw_init(struct jw *w, struct buf *out)
+{
+	w->out = out;
+	w->depth = 0;
+	w->first[0] = true;
+	w->after_key = false;
+	w->failed = false;
+}
+
+bool
+jw_failed(const struct jw *w)
+{
+	return w->failed;
+}
+
+static void
+put(struct jw *w, const char *s, size_t n)
+{
+	struct buf *b = w->out;
+
+	if (w->failed)
+		return;
+	/* The common case: room in the buffer, no need for buf_append's bookkeeping. */
+	if (b->data != NULL && n < b->cap - b->len && b->len + n <= b->max) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	if (buf_append(b, s, n) != 0)
+		w->failed = true;
+}
+
+static void
+puts_(struct jw *w, const char *s)
+{
+	put(w, s, strlen(s));
+}
+
+/* The separator before a value: a comma between array items, nothing after a key. */
+static void
+value_prefix(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (!w->first[w->depth])
+		put(w, ",", 1);
+	w->first[w->depth] = false;
+}
+
+static void
+open_(struct jw *w, char c)
+{
+	value_prefix(w);
+	put(w, &c, 1);
+	if (w->depth + 1 >= JW_DEPTH_MAX) {
+		w->failed = true;
+		return;
+	}
+	w->depth++;
+	w->first[w->depth] = true;
+}
+
+static void
+close_(struct jw *w, char c)
+{
+	if (w->depth > 0)
+		w->depth--;
+	put(w, &c, 1);
+}
+
+void
+jw_object_open(struct jw *w)
+{
+	open_(w, '{');
+}
+
+void
+jw_object_close(struct jw *w)
+{
+	close_(w, '}');
+}
+
+void
+jw_array_open(struct jw *w)
+{
+	open_(w, '[');
+}
+
+void
+jw_array_close(struct jw *w)
+{
+	close_(w, ']');
+}
+
+/* Bytes a JSON string cannot hold as they are: controls, '"', '\\' and non-ASCII. */
+static const unsigned char special[256] = {
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+};
+
+/* Length of the well-formed UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void
+jw_stringn(struct jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[8];
+	size_t i = 0, start = 0, len;
+
+	value_prefix(w);
+	put(w, "\"", 1);
+	while (i < n) {
+		if (!special[p[i]]) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0x80) {
+			len = utf8_len(p + i, n - i);
+			if (len > 0) {
+				i += len;
+				continue;
+			}
+		}
+		put(w, s + start, i - start);
+		if (p[i] == '"') {
+			put(w, "\\\"", 2);
+		} else if (p[i] == '\\') {
+			put(w, "\\\\", 2);
+		} else if (p[i] == '\n') {
+			put(w, "\\n", 2);
+		} else if (p[i] == '\r') {
+			put(w, "\\r", 2);
+		} else if (p[i] == '\t') {
+			put(w, "\\t", 2);
+		} else if (p[i] < 0x20) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[p[i] >> 4];
+			esc[5] = hex[p[i] & 15];
+			put(w, esc, 6);
+		} else {
+			put(w, "\xef\xbf\xbd", 3); /* U+FFFD for a byte that is not UTF-8 */
+		}
+		i++;
+		start = i;
+	}
+	put(w, s + start, i - start);
+	put(w, "\"", 1);
+}
+
+void
+jw_string(struct jw *w, const char *s)
+{
+	jw_stringn(w, s, strlen(s));
+}
+
+void
+jw_key(struct jw *w, const char *key)
+{
+	size_t n = strlen(key), i;
+
+	/* The model's own member names need no escaping; anything else goes the long way. */
+	for (i = 0; i < n; i++)
+		if (special[(unsigned char)key[i]])
+			break;
+	if (i < n) {
+		jw_stringn(w, key, n);
+	} else {
+		value_prefix(w);
+		put(w, "\"", 1);
+		put(w, key, n);
+		put(w, "\"", 1);
+	}
+	put(w, ":", 1);
+	w->after_key = true;
+}
+
+void
+jw_int(struct jw *w, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	value_prefix(w);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		*--p = '-';
+	put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+void
+jw_double(struct jw *w, double v)
+{
+	char tmp[40];
+
+	value_prefix(w);
+	if (!isfinite(v)) {
+		puts_(w, "null");
+		return;
+	}
+	/* The shortest of %.15g and %.17g that reads back as the same double. */
+	snprintf(tmp, sizeof(tmp), "%.15g", v);
+	if (strtod(tmp, NULL) != v)
+		snprintf(tmp, sizeof(tmp), "%.17g", v);
+	/* JSON has no bare integers for doubles, but "1" reads back as 1.0 in every client. */
+	puts_(w, tmp);
+}
+
+void
+jw_bool(struct jw *w, bool v)
+{
+	value_prefix(w);
+	puts_(w, v ? "true" : "false");
+}
+
+void
+jw_null(struct jw *w)
+{
+	value_prefix(w);
+	puts_(w, "null");
+}
+
+static int
+dump_cb(const char *buffer, size_t size, void *data)
+{
+	struct jw *w = data;
+
+	put(w, buffer, size);
+	return w->failed ? -1 : 0;
+}
+
+void
+jw_json(struct jw *w, const json_t *v)
+{
+	value_prefix(w);
+	if (v == NULL) {
+		puts_(w, "null");
+		return;
+	}
+	if (json_dump_callback(v, dump_cb, w, JSON_COMPACT | JSON_ENCODE_ANY) != 0)
+		w->failed = true;
+}
+
+void
+jw_kstr(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_string(w, s != NULL ? s : "");
+}
+
+void
+jw_kstr_opt(struct jw *w, const char *key, const char *s)
+{
+	if (s == NULL)
+		return;
+	jw_key(w, key);
+	jw_string(w, s);
+}
+
+void
+jw_kint(struct jw *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	jw_int(w, v);
+}
+
+void
+jw_kbool(struct jw *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	jw_bool(w, v);
+}
+
+void
+jw_kjson(struct jw *w, const char *key, const json_t *v)
+{
+	jw_key(w, key);
+	jw_json(w, v);
+}
