@@ -6,6 +6,7 @@
 #include "aws/sigv4.h"
 #include "common/timeutil.h"
 #include "common/uri.h"
+#include "common/url.h"
 #include "common/xmalloc.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
@@ -447,72 +448,6 @@ sigv4_parse_authorization(const char *value, struct sigv4_auth *out, struct err 
 	return 0;
 }
 
-/*
- * Split an absolute http(s) URL into the signed host value, the raw path and the raw query,
- * as botocore's _host_from_url() and urlsplit() see them.
- */
-static int
-split_url(const char *url, char **host, char **path, char **query)
-{
-	const char *p, *auth, *auth_end, *port = NULL, *h_end;
-	size_t i;
-	bool https;
-	long portnum = -1;
-	char *end;
-
-	*host = *path = *query = NULL;
-	if (strncmp(url, "https://", 8) == 0) {
-		https = true;
-		auth = url + 8;
-	} else if (strncmp(url, "http://", 7) == 0) {
-		https = false;
-		auth = url + 7;
-	} else {
-		return -1;
-	}
-	auth_end = auth + strcspn(auth, "/?#");
-	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL)
-		return -1; /* credentials in URLs are never signed or sent */
-	if (*auth == '[') {
-		h_end = memchr(auth, ']', (size_t)(auth_end - auth));
-		if (h_end == NULL)
-			return -1;
-		h_end++;
-		if (h_end < auth_end) {
-			if (*h_end != ':')
-				return -1;
-			port = h_end + 1;
-		}
-	} else {
-		h_end = memchr(auth, ':', (size_t)(auth_end - auth));
-		if (h_end != NULL)
-			port = h_end + 1;
-		else
-			h_end = auth_end;
-	}
-	if (h_end == auth)
-		return -1;
-	if (port != NULL && port < auth_end) {
-		portnum = strtol(port, &end, 10);
-		if (end != auth_end || portnum < 0 || portnum > 65535)
-			return -1;
-	}
-	*host = xstrndup(auth, (size_t)(h_end - auth));
-	for (i = 0; (*host)[i] != '\0'; i++)
-		(*host)[i] = (char)tolower((unsigned char)(*host)[i]);
-	if (portnum >= 0 && portnum != (https ? 443 : 80)) {
-		end = xasprintf("%s:%ld", *host, portnum);
-		free(*host);
-		*host = end;
-	}
-	p = auth_end;
-	*path = xstrndup(p, strcspn(p, "?#"));
-	p += strlen(*path);
-	if (*p == '?')
-		*query = xstrndup(p + 1, strcspn(p + 1, "#"));
-	return 0;
-}
-
 int
 sigv4_sign_url(const struct sigv4_sign_opts *o, struct sigv4_signed *out, struct err *err)
 {
@@ -521,30 +456,31 @@ sigv4_sign_url(const struct sigv4_sign_opts *o, struct sigv4_signed *out, struct
 	struct sigv4_scope scope;
 	struct buf auth = BUF_INIT(SIGV4_CANONICAL_MAX);
 	char amzdate[17], payload[CRYPTO_SHA256_HEX_LEN + 1];
-	char *host = NULL, *path = NULL, *query = NULL;
+	struct url u;
 	const char *token = o->creds->session_token;
 	size_t n = 0, i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	memset(&u, 0, sizeof(u));
 	if (o->nheaders > SIGV4_EXTRA_HEADERS_MAX) {
 		rc = err_set(err, ERR_INVALID, "more than %d extra headers to sign",
 		    SIGV4_EXTRA_HEADERS_MAX);
 		goto out;
 	}
-	if (split_url(o->url, &host, &path, &query) != 0) {
-		rc = err_set(err, ERR_INVALID, "cannot sign a request for url \"%s\"", o->url);
+	/* The signed host is the URL's authority, as botocore's _host_from_url() has it. */
+	rc = url_parse(&u, o->url, err);
+	if (rc != 0)
 		goto out;
-	}
 	timeutil_amzdate(o->now, amzdate);
 	crypto_sha256_hex(o->body != NULL ? o->body : "", o->body != NULL ? o->len : 0, payload);
-	h[n++] = (struct sigv4_header){"host", host};
+	h[n++] = (struct sigv4_header){"host", u.authority};
 	h[n++] = (struct sigv4_header){"x-amz-date", amzdate};
 	for (i = 0; i < o->nheaders; i++)
 		h[n++] = o->headers[i];
 	if (token != NULL)
 		h[n++] = (struct sigv4_header){"x-amz-security-token", token};
-	req = (struct sigv4_request){o->method, path, query, h, n, payload};
+	req = (struct sigv4_request){o->method, u.path, u.query, h, n, payload};
 	scope = (struct sigv4_scope){amzdate, o->region, o->service};
 	rc = sigv4_authorization(
 	    &req, &scope, o->creds->access_key_id, o->creds->secret_access_key, &auth, err);
@@ -558,9 +494,7 @@ sigv4_sign_url(const struct sigv4_sign_opts *o, struct sigv4_signed *out, struct
 		    xasprintf("%s: %s", o->headers[i].name, o->headers[i].value);
 	out->lines[out->nlines++] = xasprintf("Authorization: %s", buf_cstr(&auth));
 out:
-	free(host);
-	free(path);
-	free(query);
+	url_clear(&u);
 	buf_free(&auth);
 	return rc;
 }
@@ -572,7 +506,11 @@ sigv4_signed_free(struct sigv4_signed *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nlines; i++)
+	/* A line may carry the session token: it does not outlive its use. */
+	for (i = 0; i < s->nlines; i++) {
+		explicit_bzero(s->lines[i], strlen(s->lines[i]));
 		free(s->lines[i]);
+		s->lines[i] = NULL;
+	}
 	s->nlines = 0;
 }

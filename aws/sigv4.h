@@ -113,13 +113,15 @@ struct sigv4_signed {
 };
 
 /*
- * Sign a request the way the SDKs do: the signed headers are host (from url, lower-cased,
- * with the port when it is not the scheme's default), x-amz-date (from now), the given
+ * Sign a request the way the SDKs do: the signed headers are host (url's authority as
+ * url_parse() gives it: lower-cased, with the port when it is not the scheme's default;
+ * the path and query are signed as url carries them), x-amz-date (from now), the given
  * headers, and x-amz-security-token when the credentials have a token; the payload hash
  * covers exactly the body bytes. out receives every header line to send besides Host,
  * which the HTTP layer derives from the same url: X-Amz-Date, X-Amz-Security-Token, the
- * given headers and Authorization. Release with sigv4_signed_free(). Returns 0, or
- * ERR_INVALID (unparsable url, too many headers) / ERR_TOOBIG with err filled.
+ * given headers and Authorization. Release with sigv4_signed_free(), which wipes the
+ * lines. Returns 0, or ERR_INVALID (a url url_parse() refuses, too many headers) /
+ * ERR_TOOBIG with err filled.
  */
 int sigv4_sign_url(const struct sigv4_sign_opts *opts, struct sigv4_signed *out, struct err *err);
 void sigv4_signed_free(struct sigv4_signed *s);

@@ -27,7 +27,9 @@
 #include <jansson.h>
 
 #include "aws/http.h"
+#include "common/crypto.h"
 #include "common/xmalloc.h"
+#include "tests/lib/tmpdir.h"
 
 extern char **environ;
 
@@ -313,7 +315,6 @@ static int
 group_setup(void **state)
 {
 	struct fixture *fx = xcalloc(1, sizeof(*fx));
-	const char *tmp = getenv("TMPDIR");
 	char *argv[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
 	    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
 	    "-addext", "subjectAltName=DNS:localhost", "-keyout", fx->key, "-out", fx->cert, NULL};
@@ -322,9 +323,7 @@ group_setup(void **state)
 
 	/* The servers are on loopback; a proxy from the environment must not get in between. */
 	unset_proxies();
-	snprintf(fx->dir, sizeof(fx->dir), "%s/tether-http-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(fx->dir) == NULL)
+	if (tmpdir_make(fx->dir, sizeof(fx->dir), "tether-http") != 0)
 		return -1;
 	snprintf(fx->cert, sizeof(fx->cert), "%s/cert.pem", fx->dir);
 	snprintf(fx->key, sizeof(fx->key), "%s/key.pem", fx->dir);
@@ -349,9 +348,7 @@ group_teardown(void **state)
 	server_stop(&fx->origin);
 	server_stop(&fx->tls);
 	server_stop(&fx->proxy);
-	unlink(fx->cert);
-	unlink(fx->key);
-	rmdir(fx->dir);
+	tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -442,21 +439,6 @@ test_http__get(void **state)
 	env_close(&env);
 }
 
-static char *
-hex(const unsigned char *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char *s = xmalloc(2 * n + 1);
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 15];
-	}
-	s[2 * n] = '\0';
-	return s;
-}
-
 static void
 check_body_method(void **state, const char *method, size_t len, const char *content_type)
 {
@@ -487,7 +469,8 @@ check_body_method(void **state, const char *method, size_t len, const char *cont
 	assert_int_equal(r.status, 200);
 	assert_non_null(r.json);
 	assert_string_equal(echo_str(r.json, "method"), method);
-	want = hex(body, len);
+	want = xmalloc(2 * len + 1);
+	crypto_hex(body, len, want);
 	assert_string_equal(echo_str(r.json, "body_hex"), want);
 	free(want);
 	snprintf(clen, sizeof(clen), "%zu", len);

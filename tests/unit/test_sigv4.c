@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -256,6 +257,69 @@ test_sigv4__l8_non_default_port(void **state)
 	check_vector(&v, NULL);
 }
 
+/* sigv4_sign_url(url) signs url's authority (default port dropped), path and query. */
+static void
+sign_url_expect(const char *url, const char *signature)
+{
+	struct sigv4_credentials creds = {AKID, SECRET, NULL};
+	struct sigv4_sign_opts o;
+	struct sigv4_signed sig;
+	struct err err = ERR_INIT;
+	char want[256];
+
+	memset(&o, 0, sizeof(o));
+	o.method = "GET";
+	o.url = url;
+	o.creds = &creds;
+	o.region = "us-east-1";
+	o.service = "lambda";
+	o.now = 1440938160; /* 20150830T123600Z */
+	assert_int_equal(sigv4_sign_url(&o, &sig, &err), 0);
+	assert_int_equal(sig.nlines, 2);
+	assert_string_equal(sig.lines[0], "X-Amz-Date: " AMZDATE);
+	snprintf(want, sizeof(want),
+	    "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/"
+	    "aws4_request, SignedHeaders=host;x-amz-date, Signature=%s",
+	    signature);
+	assert_string_equal(sig.lines[1], want);
+	sigv4_signed_free(&sig);
+	assert_int_equal(sig.nlines, 0);
+}
+
+static void
+test_sigv4__sign_url(void **state)
+{
+	struct sigv4_credentials creds = {AKID, SECRET, NULL};
+	struct sigv4_sign_opts o;
+	struct sigv4_signed sig;
+	struct err err = ERR_INIT;
+	static const char *const refused[] = {"ftp://h/x", "https://u@h/x", "https://h/x#f",
+	    "https://h:0/x", "https://h x/", "/2015-03-31/functions/my-fn", NULL};
+	size_t i;
+
+	(void)state;
+	/* L1, from a URL in any case with the default port spelled out. */
+	sign_url_expect("HTTPS://Lambda.US-East-1.AmazonAWS.com:443/2015-03-31/functions/my-fn/"
+	                "aliases/live",
+	    "ae72f61dc6c9996c37ed16eecc5fd56417dc94f143f94690e9ce45aa585f784f");
+	/* L8: a non-default port is part of the signed host. */
+	sign_url_expect("http://127.0.0.1:9001/2015-03-31/functions/my-fn/aliases/live",
+	    "61bf5c4233877fdb4bbdf21b2f6a944c4e1bf5f0a77dc563693755ce9dd23686");
+	/* What url_parse() refuses is never signed. */
+	memset(&o, 0, sizeof(o));
+	o.method = "GET";
+	o.creds = &creds;
+	o.region = "us-east-1";
+	o.service = "lambda";
+	for (i = 0; i < nitems(refused); i++) {
+		o.url = refused[i];
+		err_clear(&err);
+		assert_int_equal(sigv4_sign_url(&o, &sig, &err), ERR_INVALID);
+		assert_int_equal(sig.nlines, 0);
+		assert_int_equal(strncmp(err.message, "URL", 3), 0);
+	}
+}
+
 static void
 test_sigv4__path_normalization(void **state)
 {
@@ -372,6 +436,7 @@ main(void)
 	    cmocka_unit_test(test_sigv4__l6_reserved_characters_in_query),
 	    cmocka_unit_test(test_sigv4__l7_latest_qualifier),
 	    cmocka_unit_test(test_sigv4__l8_non_default_port),
+	    cmocka_unit_test(test_sigv4__sign_url),
 	    cmocka_unit_test(test_sigv4__path_normalization),
 	    cmocka_unit_test(test_sigv4__header_values_trimmed_and_joined),
 	    cmocka_unit_test(test_sigv4__query_errors),
