@@ -1,4 +1,4 @@
-"""Start, query and stop one tether-emulator process for a conformance test.
+"""Start, query and stop one tether-emulator process for a test.
 
 Stdlib only (plus botocore for the clients). The emulator binary comes from
 $TETHER_EMULATOR (set by ctest through TETHER_TEST_ENV). Every emulator listens on
