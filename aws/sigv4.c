@@ -75,21 +75,16 @@ qparam_cmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->value, y->value);
 }
 
+/* s (decoded) encoded with the AWS set; NULL past SIGV4_CANONICAL_MAX. */
 static char *
-reencode(const char *s, size_t n)
+encode(const char *s)
 {
 	struct buf b = BUF_INIT(SIGV4_CANONICAL_MAX);
-	char *dec;
-	size_t declen;
 
-	if (uri_decode(s, n, &dec, &declen) != 0)
-		return NULL;
-	if (uri_encode(&b, dec, declen, false) != 0) {
-		free(dec);
+	if (uri_encode(&b, s, strlen(s), false) != 0) {
 		buf_free(&b);
 		return NULL;
 	}
-	free(dec);
 	return buf_detach(&b, NULL);
 }
 
@@ -101,35 +96,37 @@ static int
 canonical_query(const char *query, struct buf *out, struct err *err)
 {
 	struct qparam params[SIGV4_QUERY_PARAMS_MAX];
+	struct uri_query it;
+	char *key = NULL, *value = NULL;
 	size_t n = 0, i;
-	const char *p, *end, *eq;
-	int rc = 0;
+	int rc = 0, got;
 
-	if (query == NULL || *query == '\0')
-		return 0;
-	for (p = query;; p = end + 1) {
-		end = strchr(p, '&');
-		if (end == NULL)
-			end = p + strlen(p);
-		if (end > p) {
-			if (n == nitems(params)) {
-				rc = err_set(err, ERR_TOOBIG, "more than %d query parameters",
-				    SIGV4_QUERY_PARAMS_MAX);
-				goto out;
-			}
-			eq = memchr(p, '=', (size_t)(end - p));
-			params[n].key = reencode(p, (size_t)((eq != NULL ? eq : end) - p));
-			params[n].value =
-			    eq != NULL ? reencode(eq + 1, (size_t)(end - eq - 1)) : xstrdup("");
-			n++;
-			if (params[n - 1].key == NULL || params[n - 1].value == NULL) {
-				rc = err_set(
-				    err, ERR_INVALID, "malformed percent-encoding in query");
-				goto out;
-			}
-		}
-		if (*end == '\0')
+	uri_query_init(&it, query);
+	for (;;) {
+		got = uri_query_next(&it, &key, &value);
+		if (got == 0)
 			break;
+		if (n == nitems(params)) {
+			rc = err_set(err, ERR_TOOBIG, "more than %d query parameters",
+			    SIGV4_QUERY_PARAMS_MAX);
+			goto out;
+		}
+		if (got < 0) {
+			rc = err_set(err, ERR_INVALID, "malformed percent-encoding in query");
+			goto out;
+		}
+		params[n].key = encode(key);
+		params[n].value = encode(value);
+		n++;
+		free(key);
+		free(value);
+		key = NULL;
+		value = NULL;
+		if (params[n - 1].key == NULL || params[n - 1].value == NULL) {
+			rc = err_set(
+			    err, ERR_TOOBIG, "canonical query over %d bytes", SIGV4_CANONICAL_MAX);
+			goto out;
+		}
 	}
 	qsort(params, n, sizeof(params[0]), qparam_cmp);
 	for (i = 0; i < n; i++) {
@@ -141,6 +138,8 @@ canonical_query(const char *query, struct buf *out, struct err *err)
 		}
 	}
 out:
+	free(key);
+	free(value);
 	for (i = 0; i < n; i++) {
 		free(params[i].key);
 		free(params[i].value);

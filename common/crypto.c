@@ -167,14 +167,30 @@ crypto_random(void *p, size_t n)
 }
 
 void
+crypto_uuid_format(const unsigned char bytes[16], char out[37])
+{
+	unsigned char b[16];
+
+	memcpy(b, bytes, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	/* 8-4-4-4-12: each crypto_hex() ends with a NUL where the next '-' goes. */
+	crypto_hex(b, 4, out);
+	out[8] = '-';
+	crypto_hex(b + 4, 2, out + 9);
+	out[13] = '-';
+	crypto_hex(b + 6, 2, out + 14);
+	out[18] = '-';
+	crypto_hex(b + 8, 2, out + 19);
+	out[23] = '-';
+	crypto_hex(b + 10, 6, out + 24);
+}
+
+void
 crypto_uuid(char out[37])
 {
 	unsigned char r[16];
 
 	crypto_random(r, sizeof(r));
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-	    r[14], r[15]);
+	crypto_uuid_format(r, out);
 }

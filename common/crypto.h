@@ -35,5 +35,10 @@ int crypto_base64_decode(const char *s, size_t n, unsigned char **out, size_t *o
 void crypto_random(void *p, size_t n);
 /* A random RFC 4122 version 4 UUID, lower-case, into out[37]. */
 void crypto_uuid(char out[37]);
+/*
+ * Format 16 random bytes (from any generator) as a lower-case RFC 4122 version 4 UUID into
+ * out[37]: the version and variant bits are set in the text, bytes is left unchanged.
+ */
+void crypto_uuid_format(const unsigned char bytes[16], char out[37]);
 
 #endif

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/jsonw.h"
 #include "common/log.h"
 
 #define LOG_LINE_MAX 4096
@@ -46,26 +47,12 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
-static void
-json_escape(struct buf *b, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20)
-			buf_printf(b, "\\u%04x", *p);
-		else
-			buf_putc(b, (char)*p);
-	}
-}
-
 void
 log_vmsg(enum log_level level, const char *subsystem, const char *fmt, va_list ap)
 {
 	char msg[LOG_LINE_MAX], stamp[96];
 	struct buf line = BUF_INIT(6 * LOG_LINE_MAX + 256); /* worst case: every byte escaped */
+	struct jsonw w;
 	struct timeval tv;
 	struct tm tm;
 	ssize_t n;
@@ -80,12 +67,14 @@ log_vmsg(enum log_level level, const char *subsystem, const char *fmt, va_list a
 	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec / 1000);
 	if (log_conf.json) {
-		buf_printf(&line, "{\"time\":\"%s\",\"level\":\"%s\",\"subsystem\":\"", stamp,
-		    level_names[level]);
-		json_escape(&line, subsystem);
-		buf_puts(&line, "\",\"msg\":\"");
-		json_escape(&line, msg);
-		buf_puts(&line, "\"}\n");
+		jsonw_init(&w, &line);
+		jsonw_object_open(&w);
+		jsonw_kstr(&w, "time", stamp);
+		jsonw_kstr(&w, "level", level_names[level]);
+		jsonw_kstr(&w, "subsystem", subsystem);
+		jsonw_kstr(&w, "msg", msg);
+		jsonw_object_close(&w);
+		buf_putc(&line, '\n');
 	} else {
 		buf_printf(&line, "%s %s %s: ", stamp, level_names[level], subsystem);
 		/* A message must stay on one line whatever it quotes. */

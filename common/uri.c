@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/uri.h"
 #include "common/xmalloc.h"
@@ -77,4 +78,41 @@ uri_decode(const char *s, size_t n, char **out, size_t *outlen)
 bad:
 	free(d);
 	return -1;
+}
+
+void
+uri_query_init(struct uri_query *it, const char *query)
+{
+	it->p = query != NULL ? query : "";
+}
+
+int
+uri_query_next(struct uri_query *it, char **key, char **value)
+{
+	const char *p = it->p, *end, *eq, *v;
+
+	*key = NULL;
+	*value = NULL;
+	while (*p == '&')
+		p++;
+	if (*p == '\0') {
+		it->p = p;
+		return 0;
+	}
+	end = strchr(p, '&');
+	if (end == NULL)
+		end = p + strlen(p);
+	it->p = end;
+	eq = memchr(p, '=', (size_t)(end - p));
+	if (eq == NULL)
+		eq = end;
+	v = eq < end ? eq + 1 : end;
+	if (uri_decode(p, (size_t)(eq - p), key, NULL) != 0)
+		return -1;
+	if (uri_decode(v, (size_t)(end - v), value, NULL) != 0) {
+		free(*key);
+		*key = NULL;
+		return -1;
+	}
+	return 1;
 }

@@ -148,23 +148,6 @@ target_version(struct req *r, struct model_fn *fn, const char *v, uint64_t *out)
 	return 0;
 }
 
-/* The function of an alias operation (unqualified name), settled; NULL after answering. */
-static struct model_fn *
-alias_fn(struct req *r, const struct model_name *n)
-{
-	struct model_fn *fn;
-
-	if (model_check_name(r, n) != 0 || fn_unqualified(r, n, false) != 0)
-		return NULL;
-	fn = model_fn_find(r->emu, n->parts.name);
-	if (fn == NULL) {
-		model_not_found(r, n->parts.name, NULL);
-		return NULL;
-	}
-	model_settle(r->emu, fn, r->now);
-	return fn;
-}
-
 static void
 check_alias_name(struct req *r, const char *name)
 {
@@ -176,7 +159,7 @@ check_alias_name(struct req *r, const char *name)
 static void
 respond_alias(struct req *r, int status, const struct model_fn *fn, const struct model_alias *a)
 {
-	struct jw w;
+	struct jsonw w;
 
 	req_json_begin(r, status, &w);
 	render_alias(&w, r->emu, fn, a);
@@ -218,7 +201,7 @@ alias_create(struct req *r)
 	parse_routing(r, r->body, &rt);
 	if (req_failed(r))
 		return;
-	fn = alias_fn(r, &n);
+	fn = fn_target(r, &n, false);
 	if (fn == NULL || target_version(r, fn, version, &number) != 0)
 		return;
 	if (model_alias_find(fn, name) != NULL) {
@@ -266,7 +249,7 @@ alias_get(struct req *r)
 	check_alias_name(r, name);
 	if (req_failed(r))
 		return;
-	fn = alias_fn(r, &n);
+	fn = fn_target(r, &n, false);
 	if (fn == NULL)
 		return;
 	a = find_alias(r, fn, name);
@@ -299,7 +282,7 @@ alias_update(struct req *r)
 	parse_routing(r, r->body, &rt);
 	if (req_failed(r))
 		return;
-	fn = alias_fn(r, &n);
+	fn = fn_target(r, &n, false);
 	if (fn == NULL)
 		return;
 	a = find_alias(r, fn, name);
@@ -342,7 +325,7 @@ alias_delete(struct req *r)
 	check_alias_name(r, name);
 	if (req_failed(r))
 		return;
-	fn = alias_fn(r, &n);
+	fn = fn_target(r, &n, false);
 	if (fn == NULL)
 		return;
 	for (i = 0; i < fn->aliases.n; i++) {
@@ -367,7 +350,7 @@ alias_list(struct req *r)
 	const char *last = NULL;
 	size_t size, count = 0, i = 0;
 	bool more = false;
-	struct jw w;
+	struct jsonw w;
 
 	(void)model_parse_name(r, r->label[0], NULL, MODEL_NAME_PLAIN, &n);
 	filter = req_query(r, "FunctionVersion");
@@ -377,7 +360,7 @@ alias_list(struct req *r)
 	size = page_size(r, 10000);
 	if (req_failed(r))
 		return;
-	fn = alias_fn(r, &n);
+	fn = fn_target(r, &n, false);
 	if (fn == NULL || page_start(r, "aliases", &key) != 0)
 		return;
 	if (key != NULL) {
@@ -386,9 +369,9 @@ alias_list(struct req *r)
 				break;
 	}
 	req_json_begin(r, 200, &w);
-	jw_object_open(&w);
-	jw_key(&w, "Aliases");
-	jw_array_open(&w);
+	jsonw_object_open(&w);
+	jsonw_key(&w, "Aliases");
+	jsonw_array_open(&w);
 	for (; i < fn->aliases.n; i++) {
 		a = fn->aliases.v[i];
 		model_version_name(a->version, vname);
@@ -402,12 +385,12 @@ alias_list(struct req *r)
 		last = a->name;
 		count++;
 	}
-	jw_array_close(&w);
+	jsonw_array_close(&w);
 	if (more) {
 		marker = page_marker("aliases", last);
-		jw_kstr(&w, "NextMarker", marker);
+		jsonw_kstr(&w, "NextMarker", marker);
 	}
-	jw_object_close(&w);
+	jsonw_object_close(&w);
 	req_json_end(r, &w);
 	free(marker);
 	free(key);

@@ -8,13 +8,13 @@
 #include "aws/emulator/esm.h"
 #include "aws/emulator/fn.h"
 #include "aws/emulator/invoke.h"
-#include "aws/emulator/jw.h"
 #include "aws/emulator/layer.h"
 #include "aws/emulator/model.h"
 #include "aws/emulator/pc.h"
 #include "aws/emulator/persist.h"
 #include "aws/emulator/route.h"
 #include "aws/emulator/tag.h"
+#include "common/jsonw.h"
 #include "common/xmalloc.h"
 
 #define PRNG_SEED 0x9e3779b97f4a7c15ULL
@@ -185,7 +185,7 @@ listed(const char *type, const char *const *list)
 void
 emu_reply_error(struct emu_reply *reply, int status, const char *type, const char *fmt, ...)
 {
-	struct jw w;
+	struct jsonw w;
 	va_list ap;
 	char *msg;
 
@@ -197,15 +197,15 @@ emu_reply_error(struct emu_reply *reply, int status, const char *type, const cha
 	buf_reset(&reply->body);
 	buf_reset(&reply->headers);
 	(void)buf_puts(&reply->headers, "Content-Type: application/json\r\n");
-	jw_init(&w, &reply->body);
-	jw_object_open(&w);
+	jsonw_init(&w, &reply->body);
+	jsonw_object_open(&w);
 	if (listed(type, generic)) {
-		jw_kstr(&w, "message", msg);
+		jsonw_kstr(&w, "message", msg);
 	} else {
-		jw_kstr(&w, "Type", status >= 500 ? "Service" : "User");
-		jw_kstr(&w, listed(type, lower_message) ? "message" : "Message", msg);
+		jsonw_kstr(&w, "Type", status >= 500 ? "Service" : "User");
+		jsonw_kstr(&w, listed(type, lower_message) ? "message" : "Message", msg);
 	}
-	jw_object_close(&w);
+	jsonw_object_close(&w);
 	free(msg);
 }
 

@@ -87,7 +87,7 @@ static const char *const passthrough[] = {"FilterCriteria", "Topics", "Queues",
     NULL};
 
 static void
-render_esm(struct jw *w, const struct model_esm *esm, uint64_t now)
+render_esm(struct jsonw *w, const struct model_esm *esm, uint64_t now)
 {
 	const char *state = now < esm->active_at ? "Creating"
 	                    : esm->enabled       ? "Enabled"
@@ -95,7 +95,7 @@ render_esm(struct jw *w, const struct model_esm *esm, uint64_t now)
 	json_t *out = json_copy(esm->config);
 
 	json_object_set_new(out, "State", json_string(state));
-	jw_json(w, out);
+	jsonw_json(w, out);
 	json_decref(out);
 }
 
@@ -114,7 +114,7 @@ esm_create(struct req *r)
 	const json_t *m;
 	const char *other_arn;
 	json_t *cfg;
-	struct jw w;
+	struct jsonw w;
 	size_t i;
 
 	if (req_body(r) != 0)
@@ -244,7 +244,7 @@ esm_list(struct req *r)
 	size_t size, count = 0, i;
 	uint64_t after = 0;
 	bool more = false, filter_fn;
-	struct jw w;
+	struct jsonw w;
 
 	fname = req_query(r, "FunctionName");
 	filter_fn = fname != NULL;
@@ -265,9 +265,9 @@ esm_list(struct req *r)
 		return;
 	}
 	req_json_begin(r, 200, &w);
-	jw_object_open(&w);
-	jw_key(&w, "EventSourceMappings");
-	jw_array_open(&w);
+	jsonw_object_open(&w);
+	jsonw_key(&w, "EventSourceMappings");
+	jsonw_array_open(&w);
 	for (i = 0; i < r->emu->esms.n; i++) {
 		esm = r->emu->esms.v[i];
 		if (esm->seq <= after)
@@ -290,12 +290,12 @@ esm_list(struct req *r)
 		snprintf(last, sizeof(last), "%" PRIu64, esm->seq);
 		count++;
 	}
-	jw_array_close(&w);
+	jsonw_array_close(&w);
 	if (more) {
 		marker = page_marker("event-source-mappings", last);
-		jw_kstr(&w, "NextMarker", marker);
+		jsonw_kstr(&w, "NextMarker", marker);
 	}
-	jw_object_close(&w);
+	jsonw_object_close(&w);
 	req_json_end(r, &w);
 	free(marker);
 	free(key);

@@ -61,13 +61,21 @@ fn_unqualified(struct req *r, const struct model_name *n, bool latest_ok)
 	return -1;
 }
 
+struct model_fn *
+fn_target(struct req *r, const struct model_name *n, bool latest_ok)
+{
+	if (model_check_name(r, n) != 0 || fn_unqualified(r, n, latest_ok) != 0)
+		return NULL;
+	return model_fn_lookup(r, n->parts.name, NULL);
+}
+
 /* Answer with one FunctionConfiguration. */
 static void
 respond_config(struct req *r, int status, const struct model_fn *fn, const struct model_ver *ver,
     const char *arn_qualifier)
 {
 	struct render_config rc = {fn, ver, arn_qualifier, true};
-	struct jw w;
+	struct jsonw w;
 
 	req_json_begin(r, status, &w);
 	render_config(&w, r->emu, &rc);
@@ -237,7 +245,7 @@ fn_get(struct req *r)
 	const struct model_ver *ver;
 	struct render_config rc;
 	char qualifier[24];
-	struct jw w;
+	struct jsonw w;
 
 	if (resolve_get(r, &n, &t) != 0)
 		return;
@@ -249,14 +257,14 @@ fn_get(struct req *r)
 	                                                : NULL;
 	rc.status = true;
 	req_json_begin(r, 200, &w);
-	jw_object_open(&w);
-	jw_key(&w, "Configuration");
+	jsonw_object_open(&w);
+	jsonw_key(&w, "Configuration");
 	render_config(&w, r->emu, &rc);
-	jw_key(&w, "Code");
+	jsonw_key(&w, "Code");
 	render_code(&w, r->emu, ver != NULL ? &ver->cfg : &t.fn->cfg);
 	if (json_object_size(t.fn->tags) > 0)
-		jw_kjson(&w, "Tags", t.fn->tags);
-	jw_object_close(&w);
+		jsonw_kjson(&w, "Tags", t.fn->tags);
+	jsonw_object_close(&w);
 	req_json_end(r, &w);
 }
 
@@ -297,7 +305,7 @@ fn_list(struct req *r)
 	size_t size, count = 0, fi, vi = 0;
 	uint64_t after = 0;
 	bool all, found, more = false;
-	struct jw w;
+	struct jsonw w;
 
 	master = req_query(r, "MasterRegion");
 	req_check_pattern(r, "masterRegion", master, master == NULL || master_region_ok(master),
@@ -325,9 +333,9 @@ fn_list(struct req *r)
 			vi = SIZE_MAX; /* resume inside this function, after version `after` */
 	}
 	req_json_begin(r, 200, &w);
-	jw_object_open(&w);
-	jw_key(&w, "Functions");
-	jw_array_open(&w);
+	jsonw_object_open(&w);
+	jsonw_key(&w, "Functions");
+	jsonw_array_open(&w);
 	/* Lambda@Edge replicas are listed by MasterRegion; the emulator has none. */
 	for (; master == NULL && fi < r->emu->fns.n; fi++, vi = 0) {
 		fn = r->emu->fns.v[fi];
@@ -373,12 +381,12 @@ fn_list(struct req *r)
 		if (more)
 			break;
 	}
-	jw_array_close(&w);
+	jsonw_array_close(&w);
 	if (more) {
 		marker = page_marker(all ? "functions-all" : "functions", last);
-		jw_kstr(&w, "NextMarker", marker);
+		jsonw_kstr(&w, "NextMarker", marker);
 	}
-	jw_object_close(&w);
+	jsonw_object_close(&w);
 	req_json_end(r, &w);
 	free(marker);
 	free(key);
@@ -395,18 +403,15 @@ fn_list_versions(struct req *r)
 	size_t size, count = 0, vi = 0;
 	uint64_t after = 0;
 	bool more = false;
-	struct jw w;
+	struct jsonw w;
 
 	(void)model_parse_name(r, r->label[0], NULL, MODEL_NAME_NAMESPACED, &n);
 	size = page_size(r, 10000);
-	if (req_failed(r) || model_check_name(r, &n) != 0 || fn_unqualified(r, &n, true) != 0)
+	if (req_failed(r))
 		return;
-	fn = model_fn_find(r->emu, n.parts.name);
-	if (fn == NULL) {
-		model_not_found(r, n.parts.name, NULL);
+	fn = fn_target(r, &n, true);
+	if (fn == NULL)
 		return;
-	}
-	model_settle(r->emu, fn, r->now);
 	if (page_start(r, "versions", &key) != 0)
 		return;
 	if (key != NULL) {
@@ -423,9 +428,9 @@ fn_list_versions(struct req *r)
 	}
 	rc.fn = fn;
 	req_json_begin(r, 200, &w);
-	jw_object_open(&w);
-	jw_key(&w, "Versions");
-	jw_array_open(&w);
+	jsonw_object_open(&w);
+	jsonw_key(&w, "Versions");
+	jsonw_array_open(&w);
 	/* vi 0 is $LATEST, k > 0 is fn->vers.v[k - 1]. */
 	for (; vi <= fn->vers.n; vi++) {
 		if (count == size) {
@@ -438,33 +443,16 @@ fn_list_versions(struct req *r)
 		render_config(&w, r->emu, &rc);
 		count++;
 	}
-	jw_array_close(&w);
+	jsonw_array_close(&w);
 	if (more) {
 		/* vname still names the last version written. */
 		marker = page_marker("versions", vname);
-		jw_kstr(&w, "NextMarker", marker);
+		jsonw_kstr(&w, "NextMarker", marker);
 	}
-	jw_object_close(&w);
+	jsonw_object_close(&w);
 	req_json_end(r, &w);
 	free(marker);
 	free(key);
-}
-
-/* Find the function an update or publish acts on, settled. NULL after answering. */
-static struct model_fn *
-mutable_fn(struct req *r, const struct model_name *n)
-{
-	struct model_fn *fn;
-
-	if (model_check_name(r, n) != 0 || fn_unqualified(r, n, true) != 0)
-		return NULL;
-	fn = model_fn_find(r->emu, n->parts.name);
-	if (fn == NULL) {
-		model_not_found(r, n->parts.name, NULL);
-		return NULL;
-	}
-	model_settle(r->emu, fn, r->now);
-	return fn;
 }
 
 /* Record an accepted update of $LATEST: new RevisionId, InProgress for update_delay_ms. */
@@ -500,7 +488,7 @@ fn_update_code(struct req *r)
 	conf_parse_architectures(r, r->body, &arch);
 	if (req_failed(r))
 		goto out;
-	fn = mutable_fn(r, &n);
+	fn = fn_target(r, &n, true);
 	if (fn == NULL || fn_stale(r, revision, fn->cfg.revision) || fn_busy(r, fn))
 		goto out;
 	if (conf_code_check(r, &code, fn->cfg.pkg, false) != 0)
@@ -546,7 +534,7 @@ fn_update_configuration(struct req *r)
 	revision = req_str(r, r->body, "RevisionId");
 	if (req_failed(r))
 		goto out;
-	fn = mutable_fn(r, &n);
+	fn = fn_target(r, &n, true);
 	if (fn == NULL || fn_stale(r, revision, fn->cfg.revision) || fn_busy(r, fn))
 		goto out;
 	if (conf_check(r, &c, fn->cfg.pkg) != 0)
@@ -575,7 +563,7 @@ fn_publish(struct req *r)
 	revision = req_str(r, r->body, "RevisionId");
 	if (req_failed(r))
 		return;
-	fn = mutable_fn(r, &n);
+	fn = fn_target(r, &n, true);
 	if (fn == NULL || fn_stale(r, revision, fn->cfg.revision))
 		return;
 	if (sha != NULL && sha[0] != '\0' && strcmp(sha, fn->cfg.code_sha256) != 0) {
@@ -674,12 +662,9 @@ fn_delete(struct req *r)
 		    "$LATEST version cannot be deleted without deleting the function.");
 		return;
 	}
-	fn = model_fn_find(r->emu, n.parts.name);
-	if (fn == NULL) {
-		model_not_found(r, n.parts.name, n.qualifier);
+	fn = model_fn_lookup(r, n.parts.name, n.qualifier);
+	if (fn == NULL)
 		return;
-	}
-	model_settle(r->emu, fn, r->now);
 	if (n.qualifier == NULL) {
 		/* Versions, aliases and provisioned concurrency go with the function. */
 		model_fn_delete(r->emu, fn);

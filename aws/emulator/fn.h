@@ -33,6 +33,11 @@ bool fn_busy(struct req *r, const struct model_fn *fn);
  * ($LATEST is allowed when latest_ok). Returns 0, or -1 after answering 400.
  */
 int fn_unqualified(struct req *r, const struct model_name *n, bool latest_ok);
+/*
+ * The function an operation on the function itself names: n checked (model_check_name),
+ * unqualified (fn_unqualified), found and settled (model_fn_lookup). NULL after answering.
+ */
+struct model_fn *fn_target(struct req *r, const struct model_name *n, bool latest_ok);
 /* Answer 412 PreconditionFailedException when revision is set and differs from current. */
 bool fn_stale(struct req *r, const char *revision, const char *current);
 

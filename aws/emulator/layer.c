@@ -82,7 +82,7 @@ static void
 respond_layer(
     struct req *r, int status, const struct model_layer *layer, const struct model_layer_ver *lv)
 {
-	struct jw w;
+	struct jsonw w;
 
 	req_json_begin(r, status, &w);
 	render_layer_version(&w, r->emu, layer, lv, true);
@@ -262,7 +262,7 @@ layer_list_versions(struct req *r)
 	size_t size, count = 0, i;
 	uint64_t before = UINT64_MAX;
 	bool more = false;
-	struct jw w;
+	struct jsonw w;
 	int rc;
 
 	rc = parse_layer_name(r, r->label[0], name);
@@ -283,9 +283,9 @@ layer_list_versions(struct req *r)
 	}
 	layer = rc == 0 ? model_layer_find(r->emu, name) : NULL;
 	req_json_begin(r, 200, &w);
-	jw_object_open(&w);
-	jw_key(&w, "LayerVersions");
-	jw_array_open(&w);
+	jsonw_object_open(&w);
+	jsonw_key(&w, "LayerVersions");
+	jsonw_array_open(&w);
 	for (i = layer != NULL ? layer->vers.n : 0; i > 0; i--) {
 		lv = layer->vers.v[i - 1];
 		if (lv->version >= before)
@@ -301,12 +301,12 @@ layer_list_versions(struct req *r)
 		model_version_name(lv->version, vname);
 		count++;
 	}
-	jw_array_close(&w);
+	jsonw_array_close(&w);
 	if (more) {
 		marker = page_marker("layer-versions", vname);
-		jw_kstr(&w, "NextMarker", marker);
+		jsonw_kstr(&w, "NextMarker", marker);
 	}
-	jw_object_close(&w);
+	jsonw_object_close(&w);
 	req_json_end(r, &w);
 	free(marker);
 	free(key);

@@ -532,6 +532,19 @@ model_not_found(struct req *r, const char *name, const char *qualifier)
 	free(arn);
 }
 
+struct model_fn *
+model_fn_lookup(struct req *r, const char *name, const char *qualifier)
+{
+	struct model_fn *fn = model_fn_find(r->emu, name);
+
+	if (fn == NULL) {
+		model_not_found(r, name, qualifier);
+		return NULL;
+	}
+	model_settle(r->emu, fn, r->now);
+	return fn;
+}
+
 int
 model_parse_name(struct req *r, const char *value, const char *query_qualifier,
     enum model_name_kind kind, struct model_name *out)
@@ -631,12 +644,9 @@ model_resolve(struct req *r, const char *name, const char *qualifier, struct mod
 
 	memset(t, 0, sizeof(*t));
 	t->qualifier = qualifier;
-	t->fn = model_fn_find(r->emu, name);
-	if (t->fn == NULL) {
-		model_not_found(r, name, qualifier);
+	t->fn = model_fn_lookup(r, name, qualifier);
+	if (t->fn == NULL)
 		return -1;
-	}
-	model_settle(r->emu, t->fn, r->now);
 	if (qualifier == NULL) {
 		t->kind = MODEL_TARGET_FUNCTION;
 		return 0;

@@ -295,6 +295,11 @@ int model_resolve(struct req *r, const char *name, const char *qualifier, struct
 
 /* 404 ResourceNotFoundException "Function not found: <arn>" for name[:qualifier]. */
 void model_not_found(struct req *r, const char *name, const char *qualifier);
+/*
+ * The function called name (borrowed from the model), settled; NULL after answering
+ * model_not_found() for name[:qualifier].
+ */
+struct model_fn *model_fn_lookup(struct req *r, const char *name, const char *qualifier);
 
 /* The aliases (primary or weighted) that route to version n, as "[a, b]"; NULL if none. */
 char *model_aliases_using(const struct model_fn *fn, uint64_t n);

@@ -10,25 +10,25 @@
 #include "common/xmalloc.h"
 
 static void
-render_pc(struct jw *w, const struct emu *emu, const struct model_fn *fn, const struct model_pc *pc,
-    uint64_t now, bool item)
+render_pc(struct jsonw *w, const struct emu *emu, const struct model_fn *fn,
+    const struct model_pc *pc, uint64_t now, bool item)
 {
 	bool ready = now >= pc->ready_at;
 	char modified[29], *arn;
 
 	timeutil_lambda(pc->last_modified, modified);
-	jw_object_open(w);
+	jsonw_object_open(w);
 	if (item) {
 		arn = model_fn_arn(emu, fn->name, pc->qualifier);
-		jw_kstr(w, "FunctionArn", arn);
+		jsonw_kstr(w, "FunctionArn", arn);
 		free(arn);
 	}
-	jw_kint(w, "RequestedProvisionedConcurrentExecutions", pc->requested);
-	jw_kint(w, "AvailableProvisionedConcurrentExecutions", ready ? pc->requested : 0);
-	jw_kint(w, "AllocatedProvisionedConcurrentExecutions", ready ? pc->requested : 0);
-	jw_kstr(w, "Status", ready ? "READY" : "IN_PROGRESS");
-	jw_kstr(w, "LastModified", modified);
-	jw_object_close(w);
+	jsonw_kint(w, "RequestedProvisionedConcurrentExecutions", pc->requested);
+	jsonw_kint(w, "AvailableProvisionedConcurrentExecutions", ready ? pc->requested : 0);
+	jsonw_kint(w, "AllocatedProvisionedConcurrentExecutions", ready ? pc->requested : 0);
+	jsonw_kstr(w, "Status", ready ? "READY" : "IN_PROGRESS");
+	jsonw_kstr(w, "LastModified", modified);
+	jsonw_object_close(w);
 }
 
 void
@@ -43,7 +43,7 @@ pc_put(struct req *r)
 	int64_t count = 0;
 	bool has_count;
 	size_t i;
-	struct jw w;
+	struct jsonw w;
 	char *arn;
 
 	if (req_body(r) != 0)
@@ -127,18 +127,15 @@ pc_list(struct req *r)
 	const char *last = NULL;
 	size_t size, count = 0, i = 0;
 	bool more = false;
-	struct jw w;
+	struct jsonw w;
 
 	(void)model_parse_name(r, r->label[0], NULL, MODEL_NAME_PLAIN, &n);
 	size = page_size(r, 50);
-	if (req_failed(r) || model_check_name(r, &n) != 0 || fn_unqualified(r, &n, false) != 0)
+	if (req_failed(r))
 		return;
-	fn = model_fn_find(r->emu, n.parts.name);
-	if (fn == NULL) {
-		model_not_found(r, n.parts.name, NULL);
+	fn = fn_target(r, &n, false);
+	if (fn == NULL)
 		return;
-	}
-	model_settle(r->emu, fn, r->now);
 	if (page_start(r, "provisioned-concurrency", &key) != 0)
 		return;
 	if (key != NULL)
@@ -146,9 +143,9 @@ pc_list(struct req *r)
 			if (strcmp(((struct model_pc *)fn->pcs.v[i])->qualifier, key) > 0)
 				break;
 	req_json_begin(r, 200, &w);
-	jw_object_open(&w);
-	jw_key(&w, "ProvisionedConcurrencyConfigs");
-	jw_array_open(&w);
+	jsonw_object_open(&w);
+	jsonw_key(&w, "ProvisionedConcurrencyConfigs");
+	jsonw_array_open(&w);
 	for (; i < fn->pcs.n; i++) {
 		if (count == size) {
 			more = true;
@@ -159,12 +156,12 @@ pc_list(struct req *r)
 		last = pc->qualifier;
 		count++;
 	}
-	jw_array_close(&w);
+	jsonw_array_close(&w);
 	if (more) {
 		marker = page_marker("provisioned-concurrency", last);
-		jw_kstr(&w, "NextMarker", marker);
+		jsonw_kstr(&w, "NextMarker", marker);
 	}
-	jw_object_close(&w);
+	jsonw_object_close(&w);
 	req_json_end(r, &w);
 	free(marker);
 	free(key);

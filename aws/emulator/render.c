@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "aws/emulator/render.h"
+#include "common/crypto.h"
 #include "common/xmalloc.h"
 
 #define CREATING_REASON "The function is being created."
@@ -12,7 +13,7 @@
 static void
 fake_signature(const char *s, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
+	unsigned char b[32];
 	uint64_t h;
 	const char *p;
 	int i, j;
@@ -23,10 +24,10 @@ fake_signature(const char *s, char out[65])
 			h ^= (unsigned char)*p;
 			h *= 0x100000001b3ULL;
 		}
-		for (j = 0; j < 16; j++)
-			out[i * 16 + j] = hex[(h >> (60 - 4 * j)) & 15];
+		for (j = 0; j < 8; j++)
+			b[i * 8 + j] = (unsigned char)(h >> (56 - 8 * j));
 	}
-	out[64] = '\0';
+	crypto_hex(b, sizeof(b), out);
 }
 
 /*
@@ -105,14 +106,14 @@ location(const struct emu *emu, const char *path, char *out, size_t cap)
 }
 
 static void
-status_fields(struct jw *w, const struct render_config *rc)
+status_fields(struct jsonw *w, const struct render_config *rc)
 {
 	enum model_state state = rc->ver != NULL ? rc->ver->state : rc->fn->state;
 
-	jw_kstr(w, "State", model_state_names[state]);
+	jsonw_kstr(w, "State", model_state_names[state]);
 	if (state == MODEL_STATE_PENDING) {
-		jw_kstr(w, "StateReason", CREATING_REASON);
-		jw_kstr(w, "StateReasonCode", "Creating");
+		jsonw_kstr(w, "StateReason", CREATING_REASON);
+		jsonw_kstr(w, "StateReasonCode", "Creating");
 	}
 	/*
 	 * A published version is never updated: once it is Active its last (and only) update,
@@ -120,20 +121,20 @@ status_fields(struct jw *w, const struct render_config *rc)
 	 */
 	if (rc->ver != NULL) {
 		if (state == MODEL_STATE_ACTIVE)
-			jw_kstr(w, "LastUpdateStatus", "Successful");
+			jsonw_kstr(w, "LastUpdateStatus", "Successful");
 		return;
 	}
 	if (rc->fn->update == MODEL_UPDATE_NONE)
 		return;
-	jw_kstr(w, "LastUpdateStatus", model_update_names[rc->fn->update]);
+	jsonw_kstr(w, "LastUpdateStatus", model_update_names[rc->fn->update]);
 	if (rc->fn->update == MODEL_UPDATE_INPROGRESS) {
-		jw_kstr(w, "LastUpdateStatusReason", CREATING_REASON);
-		jw_kstr(w, "LastUpdateStatusReasonCode", "Creating");
+		jsonw_kstr(w, "LastUpdateStatusReason", CREATING_REASON);
+		jsonw_kstr(w, "LastUpdateStatusReasonCode", "Creating");
 	}
 }
 
 void
-render_config(struct jw *w, const struct emu *emu, const struct render_config *rc)
+render_config(struct jsonw *w, const struct emu *emu, const struct render_config *rc)
 {
 	const struct model_cfg *cfg = rc->ver != NULL ? &rc->ver->cfg : &rc->fn->cfg;
 	char version[24], modified[29], arn[512];
@@ -157,127 +158,127 @@ render_config(struct jw *w, const struct emu *emu, const struct render_config *r
 		cat(arn, sizeof(arn), &at, rc->arn_qualifier);
 	}
 
-	jw_object_open(w);
-	jw_kstr(w, "FunctionName", rc->fn->name);
-	jw_kstr(w, "FunctionArn", arn);
-	jw_kstr_opt(w, "Runtime", cfg->runtime);
-	jw_kstr(w, "Role", cfg->role);
-	jw_kstr_opt(w, "Handler", cfg->handler);
-	jw_kint(w, "CodeSize", cfg->code_size);
-	jw_kstr(w, "Description", cfg->description);
-	jw_kint(w, "Timeout", cfg->timeout);
-	jw_kint(w, "MemorySize", cfg->memory);
-	jw_kstr(w, "LastModified", modified);
-	jw_kstr(w, "CodeSha256", cfg->code_sha256);
-	jw_kstr(w, "Version", version);
+	jsonw_object_open(w);
+	jsonw_kstr(w, "FunctionName", rc->fn->name);
+	jsonw_kstr(w, "FunctionArn", arn);
+	jsonw_kstr_opt(w, "Runtime", cfg->runtime);
+	jsonw_kstr(w, "Role", cfg->role);
+	jsonw_kstr_opt(w, "Handler", cfg->handler);
+	jsonw_kint(w, "CodeSize", cfg->code_size);
+	jsonw_kstr(w, "Description", cfg->description);
+	jsonw_kint(w, "Timeout", cfg->timeout);
+	jsonw_kint(w, "MemorySize", cfg->memory);
+	jsonw_kstr(w, "LastModified", modified);
+	jsonw_kstr(w, "CodeSha256", cfg->code_sha256);
+	jsonw_kstr(w, "Version", version);
 	if (cfg->vpc != NULL)
-		jw_kjson(w, "VpcConfig", cfg->vpc);
+		jsonw_kjson(w, "VpcConfig", cfg->vpc);
 	if (cfg->dlq_target != NULL) {
-		jw_key(w, "DeadLetterConfig");
-		jw_object_open(w);
-		jw_kstr(w, "TargetArn", cfg->dlq_target);
-		jw_object_close(w);
+		jsonw_key(w, "DeadLetterConfig");
+		jsonw_object_open(w);
+		jsonw_kstr(w, "TargetArn", cfg->dlq_target);
+		jsonw_object_close(w);
 	}
 	if (cfg->env != NULL && json_object_size(cfg->env) > 0) {
-		jw_key(w, "Environment");
-		jw_object_open(w);
-		jw_kjson(w, "Variables", cfg->env);
-		jw_object_close(w);
+		jsonw_key(w, "Environment");
+		jsonw_object_open(w);
+		jsonw_kjson(w, "Variables", cfg->env);
+		jsonw_object_close(w);
 	}
-	jw_kstr_opt(w, "KMSKeyArn", cfg->kms_key_arn);
-	jw_key(w, "TracingConfig");
-	jw_object_open(w);
-	jw_kstr(w, "Mode", cfg->tracing);
-	jw_object_close(w);
-	jw_kstr(w, "RevisionId", cfg->revision);
+	jsonw_kstr_opt(w, "KMSKeyArn", cfg->kms_key_arn);
+	jsonw_key(w, "TracingConfig");
+	jsonw_object_open(w);
+	jsonw_kstr(w, "Mode", cfg->tracing);
+	jsonw_object_close(w);
+	jsonw_kstr(w, "RevisionId", cfg->revision);
 	if (cfg->nlayers > 0) {
-		jw_key(w, "Layers");
-		jw_array_open(w);
+		jsonw_key(w, "Layers");
+		jsonw_array_open(w);
 		for (i = 0; i < cfg->nlayers; i++) {
-			jw_object_open(w);
-			jw_kstr(w, "Arn", cfg->layers[i].arn);
-			jw_kint(w, "CodeSize", cfg->layers[i].code_size);
-			jw_object_close(w);
+			jsonw_object_open(w);
+			jsonw_kstr(w, "Arn", cfg->layers[i].arn);
+			jsonw_kint(w, "CodeSize", cfg->layers[i].code_size);
+			jsonw_object_close(w);
 		}
-		jw_array_close(w);
+		jsonw_array_close(w);
 	}
 	if (rc->status)
 		status_fields(w, rc);
 	if (cfg->fs_configs != NULL)
-		jw_kjson(w, "FileSystemConfigs", cfg->fs_configs);
-	jw_kstr(w, "PackageType", cfg->pkg == MODEL_PKG_IMAGE ? "Image" : "Zip");
+		jsonw_kjson(w, "FileSystemConfigs", cfg->fs_configs);
+	jsonw_kstr(w, "PackageType", cfg->pkg == MODEL_PKG_IMAGE ? "Image" : "Zip");
 	if (cfg->image_config != NULL && cfg->pkg == MODEL_PKG_IMAGE) {
-		jw_key(w, "ImageConfigResponse");
-		jw_object_open(w);
-		jw_kjson(w, "ImageConfig", cfg->image_config);
-		jw_object_close(w);
+		jsonw_key(w, "ImageConfigResponse");
+		jsonw_object_open(w);
+		jsonw_kjson(w, "ImageConfig", cfg->image_config);
+		jsonw_object_close(w);
 	}
-	jw_key(w, "Architectures");
-	jw_array_open(w);
-	jw_string(w, cfg->arch);
-	jw_array_close(w);
-	jw_key(w, "EphemeralStorage");
-	jw_object_open(w);
-	jw_kint(w, "Size", cfg->ephemeral);
-	jw_object_close(w);
-	jw_key(w, "SnapStart");
-	jw_object_open(w);
-	jw_kstr(w, "ApplyOn", cfg->snap_apply);
-	jw_kstr(w, "OptimizationStatus",
+	jsonw_key(w, "Architectures");
+	jsonw_array_open(w);
+	jsonw_string(w, cfg->arch);
+	jsonw_array_close(w);
+	jsonw_key(w, "EphemeralStorage");
+	jsonw_object_open(w);
+	jsonw_kint(w, "Size", cfg->ephemeral);
+	jsonw_object_close(w);
+	jsonw_key(w, "SnapStart");
+	jsonw_object_open(w);
+	jsonw_kstr(w, "ApplyOn", cfg->snap_apply);
+	jsonw_kstr(w, "OptimizationStatus",
 	    rc->ver != NULL && strcmp(cfg->snap_apply, "PublishedVersions") == 0 ? "On" : "Off");
-	jw_object_close(w);
-	jw_object_close(w);
+	jsonw_object_close(w);
+	jsonw_object_close(w);
 }
 
 void
-render_code(struct jw *w, const struct emu *emu, const struct model_cfg *cfg)
+render_code(struct jsonw *w, const struct emu *emu, const struct model_cfg *cfg)
 {
 	char url[LOCATION_MAX];
 
-	jw_object_open(w);
+	jsonw_object_open(w);
 	if (cfg->pkg == MODEL_PKG_IMAGE) {
-		jw_kstr(w, "RepositoryType", "ECR");
-		jw_kstr(w, "ImageUri", cfg->image_uri);
-		jw_kstr(w, "ResolvedImageUri", cfg->resolved_image_uri);
+		jsonw_kstr(w, "RepositoryType", "ECR");
+		jsonw_kstr(w, "ImageUri", cfg->image_uri);
+		jsonw_kstr(w, "ResolvedImageUri", cfg->resolved_image_uri);
 	} else {
 		location(emu, cfg->code_path != NULL ? cfg->code_path : "", url, sizeof(url));
-		jw_kstr(w, "RepositoryType", "S3");
-		jw_kstr(w, "Location", url);
+		jsonw_kstr(w, "RepositoryType", "S3");
+		jsonw_kstr(w, "Location", url);
 	}
-	jw_object_close(w);
+	jsonw_object_close(w);
 }
 
 void
 render_alias(
-    struct jw *w, const struct emu *emu, const struct model_fn *fn, const struct model_alias *a)
+    struct jsonw *w, const struct emu *emu, const struct model_fn *fn, const struct model_alias *a)
 {
 	char *arn = model_fn_arn(emu, fn->name, a->name);
 	char version[24];
 
 	model_version_name(a->version, version);
-	jw_object_open(w);
-	jw_kstr(w, "AliasArn", arn);
-	jw_kstr(w, "Name", a->name);
-	jw_kstr(w, "FunctionVersion", version);
-	jw_kstr(w, "Description", a->description);
+	jsonw_object_open(w);
+	jsonw_kstr(w, "AliasArn", arn);
+	jsonw_kstr(w, "Name", a->name);
+	jsonw_kstr(w, "FunctionVersion", version);
+	jsonw_kstr(w, "Description", a->description);
 	if (a->routing) {
 		model_version_name(a->extra, version);
-		jw_key(w, "RoutingConfig");
-		jw_object_open(w);
-		jw_key(w, "AdditionalVersionWeights");
-		jw_object_open(w);
-		jw_key(w, version);
-		jw_double(w, a->extra_weight);
-		jw_object_close(w);
-		jw_object_close(w);
+		jsonw_key(w, "RoutingConfig");
+		jsonw_object_open(w);
+		jsonw_key(w, "AdditionalVersionWeights");
+		jsonw_object_open(w);
+		jsonw_key(w, version);
+		jsonw_double(w, a->extra_weight);
+		jsonw_object_close(w);
+		jsonw_object_close(w);
 	}
-	jw_kstr(w, "RevisionId", a->revision);
-	jw_object_close(w);
+	jsonw_kstr(w, "RevisionId", a->revision);
+	jsonw_object_close(w);
 	free(arn);
 }
 
 void
-render_layer_version(struct jw *w, const struct emu *emu, const struct model_layer *layer,
+render_layer_version(struct jsonw *w, const struct emu *emu, const struct model_layer *layer,
     const struct model_layer_ver *lv, bool full)
 {
 	char *arn = model_layer_arn(emu, layer->name, 0);
@@ -286,27 +287,27 @@ render_layer_version(struct jw *w, const struct emu *emu, const struct model_lay
 	char created[29];
 
 	lambda_time(lv->created, created);
-	jw_object_open(w);
+	jsonw_object_open(w);
 	if (full) {
 		location(emu, lv->code_path, url, sizeof(url));
-		jw_key(w, "Content");
-		jw_object_open(w);
-		jw_kstr(w, "Location", url);
-		jw_kstr(w, "CodeSha256", lv->code_sha256);
-		jw_kint(w, "CodeSize", lv->code_size);
-		jw_object_close(w);
-		jw_kstr(w, "LayerArn", arn);
+		jsonw_key(w, "Content");
+		jsonw_object_open(w);
+		jsonw_kstr(w, "Location", url);
+		jsonw_kstr(w, "CodeSha256", lv->code_sha256);
+		jsonw_kint(w, "CodeSize", lv->code_size);
+		jsonw_object_close(w);
+		jsonw_kstr(w, "LayerArn", arn);
 	}
-	jw_kstr(w, "LayerVersionArn", varn);
-	jw_kstr(w, "Description", lv->description);
-	jw_kstr(w, "CreatedDate", created);
-	jw_kint(w, "Version", (int64_t)lv->version);
+	jsonw_kstr(w, "LayerVersionArn", varn);
+	jsonw_kstr(w, "Description", lv->description);
+	jsonw_kstr(w, "CreatedDate", created);
+	jsonw_kint(w, "Version", (int64_t)lv->version);
 	if (lv->runtimes != NULL)
-		jw_kjson(w, "CompatibleRuntimes", lv->runtimes);
-	jw_kstr_opt(w, "LicenseInfo", lv->license);
+		jsonw_kjson(w, "CompatibleRuntimes", lv->runtimes);
+	jsonw_kstr_opt(w, "LicenseInfo", lv->license);
 	if (lv->archs != NULL)
-		jw_kjson(w, "CompatibleArchitectures", lv->archs);
-	jw_object_close(w);
+		jsonw_kjson(w, "CompatibleArchitectures", lv->archs);
+	jsonw_object_close(w);
 	free(arn);
 	free(varn);
 }

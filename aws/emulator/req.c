@@ -12,35 +12,24 @@
 static int
 parse_query(struct req *r, const char *q)
 {
-	const char *amp, *eq, *end;
-	char *k = NULL, *v = NULL;
+	struct uri_query it;
+	char *k, *v;
+	int rc;
 
-	while (q != NULL && *q != '\0') {
-		amp = strchr(q, '&');
-		end = amp != NULL ? amp : q + strlen(q);
-		if (end > q) {
-			eq = memchr(q, '=', (size_t)(end - q));
-			if (eq == NULL)
-				eq = end;
-			if (uri_decode(q, (size_t)(eq - q), &k, NULL) != 0)
-				return -1;
-			if (uri_decode(eq < end ? eq + 1 : end,
-			        eq < end ? (size_t)(end - eq - 1) : 0, &v, NULL) != 0) {
-				free(k);
-				return -1;
-			}
-			if (r->nquery < REQ_QUERY_MAX) {
-				r->query[r->nquery].key = k;
-				r->query[r->nquery].value = v;
-				r->nquery++;
-			} else {
-				free(k);
-				free(v);
-			}
+	uri_query_init(&it, q);
+	for (;;) {
+		rc = uri_query_next(&it, &k, &v);
+		if (rc <= 0)
+			return rc;
+		if (r->nquery < REQ_QUERY_MAX) {
+			r->query[r->nquery].key = k;
+			r->query[r->nquery].value = v;
+			r->nquery++;
+		} else {
+			free(k);
+			free(v);
 		}
-		q = amp != NULL ? amp + 1 : NULL;
 	}
-	return 0;
 }
 
 int
@@ -341,20 +330,20 @@ req_error(struct req *r, int status, const char *type, const char *fmt, ...)
 }
 
 void
-req_json_begin(struct req *r, int status, struct jw *w)
+req_json_begin(struct req *r, int status, struct jsonw *w)
 {
 	r->reply->status = status;
 	r->reply->error_type[0] = '\0';
 	buf_reset(&r->reply->body);
 	buf_reset(&r->reply->headers);
 	(void)buf_puts(&r->reply->headers, "Content-Type: application/json\r\n");
-	jw_init(w, &r->reply->body);
+	jsonw_init(w, &r->reply->body);
 }
 
 void
-req_json_end(struct req *r, struct jw *w)
+req_json_end(struct req *r, struct jsonw *w)
 {
-	if (jw_failed(w))
+	if (jsonw_failed(w))
 		req_error(r, 500, "ServiceException", "The response is larger than %d bytes.",
 		    EMU_REPLY_BODY_MAX);
 }

@@ -15,8 +15,8 @@
 #include <jansson.h>
 
 #include "aws/emulator/emu.h"
-#include "aws/emulator/jw.h"
 #include "common/buf.h"
+#include "common/jsonw.h"
 
 #define REQ_LABELS_MAX 2
 #define REQ_QUERY_MAX 64
@@ -94,9 +94,9 @@ bool req_failed(struct req *r);
 /* Answer an error (emu_reply_error). */
 void req_error(struct req *r, int status, const char *type, const char *fmt, ...) PRINTFLIKE(4, 5);
 /* Start a JSON answer with status: sets the Content-Type and points w at the body. */
-void req_json_begin(struct req *r, int status, struct jw *w);
+void req_json_begin(struct req *r, int status, struct jsonw *w);
 /* Finish it: a body over the reply cap becomes a 500 ServiceException. */
-void req_json_end(struct req *r, struct jw *w);
+void req_json_end(struct req *r, struct jsonw *w);
 /* Answer status with no body (204, 202). */
 void req_empty(struct req *r, int status);
 

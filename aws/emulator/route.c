@@ -41,26 +41,24 @@ is(const struct seg *s, const char *word)
 	return s->n == strlen(word) && memcmp(s->p, word, s->n) == 0;
 }
 
-/* Whether the raw query holds key=value (both compared decoded). */
+/* Whether the raw query holds key=value (both compared decoded; malformed ones never match). */
 static bool
 query_has(const char *q, const char *key, const char *value)
 {
-	const char *amp, *eq, *end;
+	struct uri_query it;
 	char *k, *v;
 	bool found = false;
+	int rc;
 
-	while (!found && q != NULL && *q != '\0') {
-		amp = strchr(q, '&');
-		end = amp != NULL ? amp : q + strlen(q);
-		eq = memchr(q, '=', (size_t)(end - q));
-		if (eq != NULL && uri_decode(q, (size_t)(eq - q), &k, NULL) == 0) {
-			if (uri_decode(eq + 1, (size_t)(end - eq - 1), &v, NULL) == 0) {
-				found = strcmp(k, key) == 0 && strcmp(v, value) == 0;
-				free(v);
-			}
-			free(k);
-		}
-		q = amp != NULL ? amp + 1 : NULL;
+	uri_query_init(&it, q);
+	while (!found) {
+		rc = uri_query_next(&it, &k, &v);
+		if (rc == 0)
+			break;
+		if (rc > 0)
+			found = strcmp(k, key) == 0 && strcmp(v, value) == 0;
+		free(k);
+		free(v);
 	}
 	return found;
 }

@@ -27,6 +27,7 @@
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/httpd.h"
+#include "common/jsonw.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
@@ -112,24 +113,15 @@ rng_uniform(struct server *srv)
 static void
 mint_request_id(struct server *srv, char out[37])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char b[16];
 	uint64_t x = splitmix64(&srv->ids), y = splitmix64(&srv->ids);
-	size_t i, o = 0;
+	size_t i;
 
 	for (i = 0; i < 8; i++) {
 		b[i] = (unsigned char)(x >> (8 * i));
 		b[8 + i] = (unsigned char)(y >> (8 * i));
 	}
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 15];
-	}
-	out[o] = '\0';
+	crypto_uuid_format(b, out);
 }
 
 static void
@@ -168,32 +160,6 @@ bucket_take(struct bucket *b, uint64_t now_ms, double *wait)
 	}
 	*wait = (1.0 - b->tokens) / b->rate;
 	return false;
-}
-
-/*
- * Append s as a JSON string, quotes included. Bytes outside ASCII become '?': messages may
- * quote raw request bytes, and the body must stay valid UTF-8.
- */
-static int
-json_str(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
-	int rc = buf_putc(b, '"');
-
-	for (p = (const unsigned char *)s; *p != '\0' && rc == 0; p++) {
-		if (*p == '"' || *p == '\\') {
-			rc = buf_putc(b, '\\');
-			rc |= buf_putc(b, (char)*p);
-		} else if (*p < 0x20) {
-			rc = buf_printf(b, "\\u00%c%c", hex[*p >> 4], hex[*p & 15]);
-		} else if (*p >= 0x80) {
-			rc = buf_putc(b, '?');
-		} else {
-			rc = buf_putc(b, (char)*p);
-		}
-	}
-	return rc | buf_putc(b, '"');
 }
 
 static void
@@ -249,21 +215,22 @@ answer_error(struct server *srv, struct httpd_conn *conn, const char *request_id
 {
 	struct httpd_header h[4];
 	struct buf *b = &srv->scratch;
+	struct jsonw w;
 	size_t n = 0;
-	int rc = 0;
 
 	buf_reset(b);
-	rc |= buf_putc(b, '{');
-	if (kind != NULL)
-		rc |= buf_printf(b, "\"Type\":\"%s\",", kind);
-	rc |= buf_printf(b, "\"%s\":", key);
-	rc |= json_str(b, message);
-	if (reason != NULL)
-		rc |= buf_printf(b, ",\"Reason\":\"%s\"", reason);
-	rc |= buf_putc(b, '}');
-	if (rc != 0) {
+	jsonw_init(&w, b);
+	jsonw_object_open(&w);
+	jsonw_kstr_opt(&w, "Type", kind);
+	jsonw_kstr(&w, key, message);
+	jsonw_kstr_opt(&w, "Reason", reason);
+	jsonw_object_close(&w);
+	if (jsonw_failed(&w)) {
 		buf_reset(b);
-		buf_printf(b, "{\"%s\":\"error message too long\"}", key);
+		jsonw_init(&w, b);
+		jsonw_object_open(&w);
+		jsonw_kstr(&w, key, "error message too long");
+		jsonw_object_close(&w);
 	}
 	h[n++] = (struct httpd_header){"Content-Type", "application/json"};
 	while (nextra-- > 0 && n < nitems(h))

@@ -24,8 +24,6 @@ parse_resource(struct req *r, struct model_name *n)
 static struct model_fn *
 resource_fn(struct req *r, struct model_name *n)
 {
-	struct model_fn *fn;
-
 	if (req_failed(r) || model_check_name(r, n) != 0)
 		return NULL;
 	if (n->qualifier != NULL) {
@@ -36,13 +34,7 @@ resource_fn(struct req *r, struct model_name *n)
 		    "function ARN.");
 		return NULL;
 	}
-	fn = model_fn_find(r->emu, n->parts.name);
-	if (fn == NULL) {
-		model_not_found(r, n->parts.name, NULL);
-		return NULL;
-	}
-	model_settle(r->emu, fn, r->now);
-	return fn;
+	return model_fn_lookup(r, n->parts.name, NULL);
 }
 
 void
@@ -103,15 +95,15 @@ tag_list(struct req *r)
 {
 	struct model_name n;
 	struct model_fn *fn;
-	struct jw w;
+	struct jsonw w;
 
 	parse_resource(r, &n);
 	fn = resource_fn(r, &n);
 	if (fn == NULL)
 		return;
 	req_json_begin(r, 200, &w);
-	jw_object_open(&w);
-	jw_kjson(&w, "Tags", fn->tags);
-	jw_object_close(&w);
+	jsonw_object_open(&w);
+	jsonw_kjson(&w, "Tags", fn->tags);
+	jsonw_object_close(&w);
 	req_json_end(r, &w);
 }

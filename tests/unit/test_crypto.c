@@ -83,6 +83,31 @@ test_crypto__constant_time_compare_and_uuid(void **state)
 }
 
 static void
+test_crypto__uuid_format(void **state)
+{
+	static const unsigned char zero[16],
+	    ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	        0xff, 0xff, 0xff, 0xff};
+	unsigned char b[16], copy[16];
+	char u[37];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = (unsigned char)(0x10 * i + i); /* 00 11 22 ... ff */
+	memcpy(copy, b, sizeof(b));
+	memset(u, 'x', sizeof(u));
+	crypto_uuid_format(b, u);
+	/* The version nibble becomes 4 and the variant bits 10; the bytes are not changed. */
+	assert_string_equal(u, "00112233-4455-4677-8899-aabbccddeeff");
+	assert_memory_equal(b, copy, sizeof(b));
+	crypto_uuid_format(zero, u);
+	assert_string_equal(u, "00000000-0000-4000-8000-000000000000");
+	crypto_uuid_format(ones, u);
+	assert_string_equal(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+}
+
+static void
 test_crypto__uri_encode_decode(void **state)
 {
 	struct buf b = BUF_INIT(1024);
@@ -104,6 +129,55 @@ test_crypto__uri_encode_decode(void **state)
 	assert_int_equal(uri_decode("%zz", 3, &dec, &n), -1);
 	assert_int_equal(uri_decode("a%00b", 5, &dec, &n), -1);
 	buf_free(&b);
+}
+
+/* Walk query with uri_query_next, writing "key=value;" per parameter and "!;" per bad one. */
+static void
+check_query(const char *query, const char *want)
+{
+	struct buf out = BUF_INIT(1024);
+	struct uri_query it;
+	char *k, *v;
+	int rc;
+
+	uri_query_init(&it, query);
+	for (;;) {
+		rc = uri_query_next(&it, &k, &v);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			assert_null(k);
+			assert_null(v);
+			assert_int_equal(buf_puts(&out, "!;"), 0);
+			continue;
+		}
+		assert_int_equal(buf_printf(&out, "%s=%s;", k, v), 0);
+		free(k);
+		free(v);
+	}
+	/* The end stays the end. */
+	assert_int_equal(uri_query_next(&it, &k, &v), 0);
+	assert_null(k);
+	assert_null(v);
+	assert_string_equal(buf_cstr(&out), want);
+	buf_free(&out);
+}
+
+static void
+test_crypto__uri_query(void **state)
+{
+	(void)state;
+	check_query(NULL, "");
+	check_query("", "");
+	check_query("&&", "");
+	check_query("a=1", "a=1;");
+	check_query("a=1&b=2&a=3", "a=1;b=2;a=3;");
+	check_query("&a=1&&b=&c&", "a=1;b=;c=;");
+	check_query("=v&k=", "=v;k=;");
+	check_query("x=a=b", "x=a=b;");
+	check_query("Marker=a%2Fb%3D%26c&n=a+b%20c", "Marker=a/b=&c;n=a+b c;");
+	/* A malformed key or value is reported and consumed; the next parameter still reads. */
+	check_query("a=%zz&b=2&%4=x&c=%00&d=%C3%A9", "!;b=2;!;!;d=\xc3\xa9;");
 }
 
 static void
@@ -145,7 +219,9 @@ main(void)
 	    cmocka_unit_test(test_crypto__base64_round_trip),
 	    cmocka_unit_test(test_crypto__base64_rejects_malformed),
 	    cmocka_unit_test(test_crypto__constant_time_compare_and_uuid),
+	    cmocka_unit_test(test_crypto__uuid_format),
 	    cmocka_unit_test(test_crypto__uri_encode_decode),
+	    cmocka_unit_test(test_crypto__uri_query),
 	    cmocka_unit_test(test_crypto__timestamps),
 	};
 

@@ -21,6 +21,7 @@
 #include "common/crypto.h"
 #include "common/uri.h"
 #include "common/xmalloc.h"
+#include "tests/lib/tmpdir.h"
 
 #define ACCOUNT "123456789012"
 #define REGION "us-east-1"
@@ -1669,11 +1670,11 @@ test_emu__save_load_round_trip(void **state)
 {
 	struct h *h = *state;
 	struct err err = ERR_INIT;
-	char dir[] = "/tmp/test_emu.XXXXXX", *path, *rev_latest, *rev_alias, *bad_path;
+	char dir[256], *path, *rev_latest, *rev_alias, *bad_path;
 	char *b64 = zip_b64("layer");
 	FILE *f;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "test_emu"), 0);
 	path = xasprintf("%s/model.json", dir);
 	bad_path = xasprintf("%s/bad.json", dir);
 	ready_zip(h, "fn", "a");
@@ -1739,9 +1740,7 @@ test_emu__save_load_round_trip(void **state)
 	assert_int_equal(h->status, 404);
 	assert_int_equal(emu_load(h->emu, "/nonexistent/model.json", h->now, &err), -1);
 
-	unlink(path);
-	unlink(bad_path);
-	rmdir(dir);
+	assert_int_equal(tmpdir_remove(dir), 0);
 	free(path);
 	free(bad_path);
 	free(rev_latest);

@@ -386,6 +386,45 @@ test_sigv4__query_errors(void **state)
 	buf_free(&cr);
 }
 
+/* SIGV4_QUERY_PARAMS_MAX parameters, and SIGV4_CANONICAL_MAX bytes for one. */
+static void
+test_sigv4__query_limits(void **state)
+{
+	struct sigv4_header h[] = {{"host", "h"}, {"x-amz-date", AMZDATE}};
+	struct sigv4_request req = {"GET", "/", NULL, h, 2, EMPTY_SHA256};
+	struct buf q = BUF_INIT(256 * 1024), cr = BUF_INIT(SIGV4_CANONICAL_MAX);
+	struct err err = ERR_INIT;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 256; i++)
+		assert_int_equal(buf_printf(&q, "k%03d=%d&", i, i), 0);
+	assert_int_equal(buf_puts(&q, "&"), 0); /* empty parameters do not count */
+	req.query = buf_cstr(&q);
+	assert_int_equal(sigv4_canonical_request(&req, &cr, NULL, &err), 0);
+	assert_non_null(strstr(buf_cstr(&cr), "\nk000=0&k001=1&"));
+	assert_non_null(strstr(buf_cstr(&cr), "&k255=255\n"));
+
+	/* One more is refused, even when that one is also malformed: the count comes first. */
+	assert_int_equal(buf_puts(&q, "x=%zz"), 0);
+	req.query = buf_cstr(&q);
+	buf_reset(&cr);
+	assert_int_equal(sigv4_canonical_request(&req, &cr, NULL, &err), ERR_TOOBIG);
+	assert_non_null(strstr(err.message, "query parameters"));
+
+	/* A value that encodes past the cap. */
+	buf_reset(&q);
+	assert_int_equal(buf_puts(&q, "v="), 0);
+	for (i = 0; i < 22000; i++)
+		assert_int_equal(buf_puts(&q, "%FF"), 0);
+	req.query = buf_cstr(&q);
+	buf_reset(&cr);
+	assert_int_equal(sigv4_canonical_request(&req, &cr, NULL, &err), ERR_TOOBIG);
+	assert_non_null(strstr(err.message, "canonical query"));
+	buf_free(&q);
+	buf_free(&cr);
+}
+
 static void
 test_sigv4__parse_authorization(void **state)
 {
@@ -440,6 +479,7 @@ main(void)
 	    cmocka_unit_test(test_sigv4__path_normalization),
 	    cmocka_unit_test(test_sigv4__header_values_trimmed_and_joined),
 	    cmocka_unit_test(test_sigv4__query_errors),
+	    cmocka_unit_test(test_sigv4__query_limits),
 	    cmocka_unit_test(test_sigv4__parse_authorization),
 	};
 

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/emulator/jw.h"
+#include "common/crypto.h"
+#include "common/jsonw.h"
 
 void
-jw_init(struct jw *w, struct buf *out)
+jsonw_init(struct jsonw *w, struct buf *out)
 {
 	w->out = out;
 	w->depth = 0;
@@ -17,13 +18,13 @@ jw_init(struct jw *w, struct buf *out)
 }
 
 bool
-jw_failed(const struct jw *w)
+jsonw_failed(const struct jsonw *w)
 {
 	return w->failed;
 }
 
 static void
-put(struct jw *w, const char *s, size_t n)
+put(struct jsonw *w, const char *s, size_t n)
 {
 	struct buf *b = w->out;
 
@@ -41,14 +42,14 @@ put(struct jw *w, const char *s, size_t n)
 }
 
 static void
-puts_(struct jw *w, const char *s)
+puts_(struct jsonw *w, const char *s)
 {
 	put(w, s, strlen(s));
 }
 
 /* The separator before a value: a comma between array items, nothing after a key. */
 static void
-value_prefix(struct jw *w)
+value_prefix(struct jsonw *w)
 {
 	if (w->after_key) {
 		w->after_key = false;
@@ -60,11 +61,11 @@ value_prefix(struct jw *w)
 }
 
 static void
-open_(struct jw *w, char c)
+open_(struct jsonw *w, char c)
 {
 	value_prefix(w);
 	put(w, &c, 1);
-	if (w->depth + 1 >= JW_DEPTH_MAX) {
+	if (w->depth + 1 >= JSONW_DEPTH_MAX) {
 		w->failed = true;
 		return;
 	}
@@ -73,7 +74,7 @@ open_(struct jw *w, char c)
 }
 
 static void
-close_(struct jw *w, char c)
+close_(struct jsonw *w, char c)
 {
 	if (w->depth > 0)
 		w->depth--;
@@ -81,288 +82,50 @@ close_(struct jw *w, char c)
 }
 
 void
-jw_object_open(struct jw *w)
+jsonw_object_open(struct jsonw *w)
 {
 	open_(w, '{');
 }
 
 void
-jw_object_close(struct jw *w)
+jsonw_object_close(struct jsonw *w)
 {
 	close_(w, '}');
 }
 
 void
-jw_array_open(struct jw *w)
+jsonw_array_open(struct jsonw *w)
 {
 	open_(w, '[');
 }
 
 void
-jw_array_close(struct jw *w)
+jsonw_array_close(struct jsonw *w)
 {
 	close_(w, ']');
 }
 
 /* Bytes a JSON string cannot hold as they are: controls, '"', '\\' and non-ASCII. */
+/* clang-format off */
 static const unsigned char special[256] = {
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    0,
-    0,
-    1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 10 */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 20 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 30 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 50 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 60 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 70 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 80 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 90 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* a0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* b0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* c0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* d0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* e0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* f0 */
 };
+/* clang-format on */
 
 /* Length of the well-formed UTF-8 sequence at p (at most n bytes), or 0. */
 static size_t
@@ -399,9 +162,8 @@ utf8_len(const unsigned char *p, size_t n)
 }
 
 void
-jw_stringn(struct jw *w, const char *s, size_t n)
+jsonw_stringn(struct jsonw *w, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	char esc[8];
 	size_t i = 0, start = 0, len;
@@ -433,8 +195,7 @@ jw_stringn(struct jw *w, const char *s, size_t n)
 			put(w, "\\t", 2);
 		} else if (p[i] < 0x20) {
 			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[p[i] >> 4];
-			esc[5] = hex[p[i] & 15];
+			crypto_hex(p + i, 1, esc + 4);
 			put(w, esc, 6);
 		} else {
 			put(w, "\xef\xbf\xbd", 3); /* U+FFFD for a byte that is not UTF-8 */
@@ -447,13 +208,13 @@ jw_stringn(struct jw *w, const char *s, size_t n)
 }
 
 void
-jw_string(struct jw *w, const char *s)
+jsonw_string(struct jsonw *w, const char *s)
 {
-	jw_stringn(w, s, strlen(s));
+	jsonw_stringn(w, s, strlen(s));
 }
 
 void
-jw_key(struct jw *w, const char *key)
+jsonw_key(struct jsonw *w, const char *key)
 {
 	size_t n = strlen(key), i;
 
@@ -462,7 +223,7 @@ jw_key(struct jw *w, const char *key)
 		if (special[(unsigned char)key[i]])
 			break;
 	if (i < n) {
-		jw_stringn(w, key, n);
+		jsonw_stringn(w, key, n);
 	} else {
 		value_prefix(w);
 		put(w, "\"", 1);
@@ -474,7 +235,7 @@ jw_key(struct jw *w, const char *key)
 }
 
 void
-jw_int(struct jw *w, int64_t v)
+jsonw_int(struct jsonw *w, int64_t v)
 {
 	char tmp[24], *p = tmp + sizeof(tmp);
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -490,7 +251,7 @@ jw_int(struct jw *w, int64_t v)
 }
 
 void
-jw_double(struct jw *w, double v)
+jsonw_double(struct jsonw *w, double v)
 {
 	char tmp[40];
 
@@ -508,14 +269,14 @@ jw_double(struct jw *w, double v)
 }
 
 void
-jw_bool(struct jw *w, bool v)
+jsonw_bool(struct jsonw *w, bool v)
 {
 	value_prefix(w);
 	puts_(w, v ? "true" : "false");
 }
 
 void
-jw_null(struct jw *w)
+jsonw_null(struct jsonw *w)
 {
 	value_prefix(w);
 	puts_(w, "null");
@@ -524,14 +285,14 @@ jw_null(struct jw *w)
 static int
 dump_cb(const char *buffer, size_t size, void *data)
 {
-	struct jw *w = data;
+	struct jsonw *w = data;
 
 	put(w, buffer, size);
 	return w->failed ? -1 : 0;
 }
 
 void
-jw_json(struct jw *w, const json_t *v)
+jsonw_json(struct jsonw *w, const json_t *v)
 {
 	value_prefix(w);
 	if (v == NULL) {
@@ -543,38 +304,38 @@ jw_json(struct jw *w, const json_t *v)
 }
 
 void
-jw_kstr(struct jw *w, const char *key, const char *s)
+jsonw_kstr(struct jsonw *w, const char *key, const char *s)
 {
-	jw_key(w, key);
-	jw_string(w, s != NULL ? s : "");
+	jsonw_key(w, key);
+	jsonw_string(w, s != NULL ? s : "");
 }
 
 void
-jw_kstr_opt(struct jw *w, const char *key, const char *s)
+jsonw_kstr_opt(struct jsonw *w, const char *key, const char *s)
 {
 	if (s == NULL)
 		return;
-	jw_key(w, key);
-	jw_string(w, s);
+	jsonw_key(w, key);
+	jsonw_string(w, s);
 }
 
 void
-jw_kint(struct jw *w, const char *key, int64_t v)
+jsonw_kint(struct jsonw *w, const char *key, int64_t v)
 {
-	jw_key(w, key);
-	jw_int(w, v);
+	jsonw_key(w, key);
+	jsonw_int(w, v);
 }
 
 void
-jw_kbool(struct jw *w, const char *key, bool v)
+jsonw_kbool(struct jsonw *w, const char *key, bool v)
 {
-	jw_key(w, key);
-	jw_bool(w, v);
+	jsonw_key(w, key);
+	jsonw_bool(w, v);
 }
 
 void
-jw_kjson(struct jw *w, const char *key, const json_t *v)
+jsonw_kjson(struct jsonw *w, const char *key, const json_t *v)
 {
-	jw_key(w, key);
-	jw_json(w, v);
+	jsonw_key(w, key);
+	jsonw_json(w, v);
 }
