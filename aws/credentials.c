@@ -855,18 +855,12 @@ finish_ok(struct credentials *c, struct aws_credentials *got)
 	int jitter;
 
 	got->provider = c->provider;
-	if (got->expiration != 0 && (double)got->expiration <= now) {
-		struct err e = ERR_INIT;
-
-		fmt_time(got->expiration, exp_s);
-		err_set(&e, ERR_AUTH, "credentials from %s expired at %s when they arrived",
-		    c->provider, exp_s);
-		creds_clear(got);
-		fetch_fail(c, &e);
-		return;
-	}
 	if (c->kind == SOURCE_IMDS && c->nroles == 0 && got->expiration != 0) {
-		/* Static stability (InstanceMetadataFetcher._evaluate_expiration). */
+		/*
+		 * Static stability (InstanceMetadataFetcher._evaluate_expiration): during an
+		 * outage IMDS keeps handing out the last credentials, expired ones included, and
+		 * they are used for a while instead of refused.
+		 */
 		jitter = STABILITY_JITTER_MIN_S +
 		         (int)(random01() * (STABILITY_JITTER_MAX_S - STABILITY_JITTER_MIN_S + 1));
 		window = ADVISORY_S + jitter;
@@ -879,6 +873,16 @@ finish_ok(struct credentials *c, struct aws_credentials *got)
 			    "until %s (static stability) and refreshing again in about %d min",
 			    real_s, exp_s, (jitter + 59) / 60);
 		}
+	}
+	if (got->expiration != 0 && (double)got->expiration <= now) {
+		struct err e = ERR_INIT;
+
+		fmt_time(got->expiration, exp_s);
+		err_set(&e, ERR_AUTH, "credentials from %s expired at %s when they arrived",
+		    c->provider, exp_s);
+		creds_clear(got);
+		fetch_fail(c, &e);
+		return;
 	}
 	fetch_reset(c);
 	creds_move(&c->cur, got);
@@ -1803,9 +1807,15 @@ credentials_free(struct credentials *c)
 {
 	if (c == NULL)
 		return;
-	/* From inside a waiter's callback: on_deliver() finishes the job. */
+	/*
+	 * From inside a waiter's callback: on_deliver() finishes the job. What is in flight
+	 * stops now, though: the caller may free the HTTP engine next, and a fetch canceled
+	 * later would reach into it.
+	 */
 	if (c->delivering) {
 		c->closing = true;
+		fetch_reset(c);
+		refresh_stop(c);
 		return;
 	}
 	credentials_destroy(c);

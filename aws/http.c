@@ -72,6 +72,7 @@ struct http_request {
 	CURL *easy;
 	struct curl_slist *headers;
 	void *body; /* CURLOPT_POSTFIELDS is not copied by curl */
+	size_t body_len;
 	size_t max_response;
 	long timeout_ms;
 	http_done_cb cb;
@@ -135,17 +136,30 @@ response_clear_headers(struct http_response *resp)
 	resp->nheaders = 0;
 }
 
+/*
+ * Requests and responses of the credential chain carry secrets (an STS request's web
+ * identity token, a metadata token header, the credentials in a response body): our copies
+ * are wiped before they are freed, whoever the request was for.
+ */
 static void
 request_free(struct http_request *req)
 {
+	struct curl_slist *l;
+
 	if (req == NULL)
 		return;
 	if (req->easy != NULL)
 		curl_easy_cleanup(req->easy);
+	for (l = req->headers; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(req->headers);
+	if (req->body != NULL)
+		explicit_bzero(req->body, req->body_len);
 	free(req->body);
 	response_clear_headers(&req->resp);
 	free(req->resp.headers);
+	if (req->resp.body.data != NULL)
+		explicit_bzero(req->resp.body.data, req->resp.body.cap);
 	buf_free(&req->resp.body);
 	free(req);
 }
@@ -676,6 +690,7 @@ request_setup(struct http_request *req, const struct http_request_opts *opts, st
 	       strcmp(m, "PATCH") == 0;
 	if (body) {
 		req->body = xmalloc(opts->body_len > 0 ? opts->body_len : 1);
+		req->body_len = opts->body_len;
 		if (opts->body_len > 0)
 			memcpy(req->body, opts->body, opts->body_len);
 		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)opts->body_len);

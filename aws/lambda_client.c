@@ -123,7 +123,9 @@ struct lambda_call {
 	/* list_*_all: the items gathered so far. */
 	bool all;
 	size_t pages;
-	char *marker; /* the marker of the page in flight */
+	/* SHA-256 of every marker sent so far: a NextMarker among them is a cycle. */
+	unsigned char (*markers)[CRYPTO_SHA256_LEN];
+	size_t nmarkers;
 	union {
 		struct lambda_function_page functions;
 		struct lambda_alias_page aliases;
@@ -279,7 +281,7 @@ call_free(struct lambda_call *call)
 	ev_timer_stop(call->loop, &call->timer);
 	lambda_request_clear(&call->req);
 	acc_clear(call);
-	free(call->marker);
+	free(call->markers);
 	free(call);
 }
 
@@ -536,6 +538,8 @@ page_next(
     struct lambda_call *call, size_t total, const char *next, const struct http_response *resp)
 {
 	struct err e = ERR_INIT;
+	unsigned char digest[CRYPTO_SHA256_LEN];
+	size_t i;
 
 	call->pages++;
 	if (next == NULL)
@@ -546,18 +550,22 @@ page_next(
 		decode_failed(call, resp, &e);
 		return true;
 	}
-	if (call->marker != NULL && strcmp(call->marker, next) == 0) {
-		err_set(&e, ERR_FAIL, "%s: NextMarker repeats the marker just sent",
-		    lambda_op_name(call->req.op));
-		decode_failed(call, resp, &e);
-		return true;
+	/* Any marker sent before, not only the last one: a cycle would run to the page cap. */
+	crypto_sha256(next, strlen(next), digest);
+	for (i = 0; i < call->nmarkers; i++) {
+		if (memcmp(call->markers[i], digest, sizeof(digest)) == 0) {
+			err_set(&e, ERR_FAIL, "%s: NextMarker repeats a marker already sent",
+			    lambda_op_name(call->req.op));
+			decode_failed(call, resp, &e);
+			return true;
+		}
 	}
 	if (lambda_request_set_marker(&call->req, next, &e) != 0) {
 		decode_failed(call, resp, &e);
 		return true;
 	}
-	free(call->marker);
-	call->marker = xstrdup(next);
+	call->markers = xreallocarray(call->markers, call->nmarkers + 1, sizeof(*call->markers));
+	memcpy(call->markers[call->nmarkers++], digest, sizeof(digest));
 	call->attempt = 1;
 	call->retry_cost = 0;
 	/* Through the loop, then the bucket: each page is charged like any request. */

@@ -855,8 +855,11 @@ lambda_signed_clear(struct lambda_signed *s)
 	if (s == NULL)
 		return;
 	free(s->url);
-	for (i = 0; i < s->nheaders; i++)
+	/* X-Amz-Security-Token carries the session token: it does not outlive its use. */
+	for (i = 0; i < s->nheaders; i++) {
+		explicit_bzero(s->headers[i], strlen(s->headers[i]));
 		free(s->headers[i]);
+	}
 	memset(s, 0, sizeof(*s));
 }
 

@@ -29,6 +29,16 @@ struct reader {
 	size_t nfields;
 };
 
+/* Extracted values may be secrets (SecretAccessKey, SessionToken): wipe before freeing. */
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 static int
 fail(struct reader *r, int code, const char *what)
 {
@@ -451,10 +461,12 @@ stsxml_extract(
 	rc = 0;
 out:
 	for (k = 0; k < nfields; k++)
-		free(r.values[k]);
+		wipe_free(r.values[k]);
 	free(r.values);
 	buf_free(&r.names);
 	buf_free(&r.path);
+	if (r.text.data != NULL)
+		explicit_bzero(r.text.data, r.text.cap);
 	buf_free(&r.text);
 	return rc;
 }
@@ -465,7 +477,7 @@ stsxml_fields_free(struct stsxml_field *fields, size_t nfields)
 	size_t k;
 
 	for (k = 0; k < nfields; k++) {
-		free(fields[k].value);
+		wipe_free(fields[k].value);
 		fields[k].value = NULL;
 	}
 }
@@ -519,8 +531,8 @@ stsxml_credentials_free(struct stsxml_credentials *c)
 	if (c == NULL)
 		return;
 	free(c->access_key_id);
-	free(c->secret_access_key);
-	free(c->session_token);
+	wipe_free(c->secret_access_key);
+	wipe_free(c->session_token);
 	free(c->expiration);
 	free(c->request_id);
 	memset(c, 0, sizeof(*c));

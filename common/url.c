@@ -41,6 +41,38 @@ parse_port(const char *p, const char *end)
 	return port >= 1 && port <= 65535 ? port : -1;
 }
 
+/*
+ * The URL as messages show it: user information carries credentials, so everything before
+ * the authority's last '@' is replaced, even in a URL refused for some other reason.
+ */
+static char *
+shown(const char *s)
+{
+	const char *auth, *end, *at = NULL, *p;
+
+	auth = strstr(s, "://");
+	auth = auth != NULL ? auth + 3 : s;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++) {
+		if (*p == '@')
+			at = p;
+	}
+	if (at == NULL)
+		return xstrdup(s);
+	return xasprintf("%.*s***%s", (int)(auth - s), s, at);
+}
+
+/* Refuse s: "URL \"<s as shown>\"<what>". */
+static int
+refuse(struct err *err, const char *s, const char *what)
+{
+	char *v = shown(s);
+
+	err_set(err, ERR_INVALID, "URL \"%.200s\"%s", v, what);
+	free(v);
+	return ERR_INVALID;
+}
+
 void
 url_clear(struct url *u)
 {
@@ -76,42 +108,37 @@ url_parse(struct url *out, const char *s, struct err *err)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c <= 0x20 || c >= 0x7f)
-			return err_set(err, ERR_INVALID,
-			    "URL \"%.200s\" has white space or a non-ASCII byte", s);
+			return refuse(err, s, " has white space or a non-ASCII byte");
 	}
 	p = strstr(s, "://");
 	if (p == NULL)
-		return err_set(err, ERR_INVALID, "URL \"%.200s\" has no scheme", s);
+		return refuse(err, s, " has no scheme");
 	if (!((p - s == 4 && strncasecmp(s, "http", 4) == 0) ||
 	        (p - s == 5 && strncasecmp(s, "https", 5) == 0)))
-		return err_set(
-		    err, ERR_INVALID, "URL \"%.200s\": the scheme must be http or https", s);
+		return refuse(err, s, ": the scheme must be http or https");
 	https = p - s == 5;
 	auth = p + 3;
 	if (strchr(auth, '#') != NULL)
-		return err_set(err, ERR_INVALID, "URL \"%.200s\" must not have a fragment", s);
+		return refuse(err, s, " must not have a fragment");
 	auth_end = auth + strcspn(auth, "/?");
 	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL)
-		return err_set(
-		    err, ERR_INVALID, "URL \"%.200s\" must not carry user information", s);
+		return refuse(err, s, " must not carry user information");
 	host = auth;
 	if (*host == '[') {
 		v6 = true;
 		host_end = memchr(host, ']', (size_t)(auth_end - host));
 		if (host_end == NULL)
-			return err_set(
-			    err, ERR_INVALID, "URL \"%.200s\": unterminated IPv6 address", s);
+			return refuse(err, s, ": unterminated IPv6 address");
 		tmp = xstrndup(host + 1, (size_t)(host_end - host - 1));
 		if (inet_pton(AF_INET6, tmp, &a6) != 1) {
 			free(tmp);
-			return err_set(err, ERR_INVALID, "URL \"%.200s\": bad IPv6 address", s);
+			return refuse(err, s, ": bad IPv6 address");
 		}
 		free(tmp);
 		host++;
 		if (host_end + 1 < auth_end) {
 			if (host_end[1] != ':')
-				return err_set(
-				    err, ERR_INVALID, "URL \"%.200s\": bad authority", s);
+				return refuse(err, s, ": bad authority");
 			port_s = host_end + 2;
 		}
 	} else {
@@ -122,15 +149,14 @@ url_parse(struct url *out, const char *s, struct err *err)
 			host_end = auth_end;
 		for (p = host; p < host_end; p++) {
 			if (!host_char(*p))
-				return err_set(err, ERR_INVALID,
-				    "URL \"%.200s\": bad character in the host", s);
+				return refuse(err, s, ": bad character in the host");
 		}
 	}
 	if (host_end == host)
-		return err_set(err, ERR_INVALID, "URL \"%.200s\" has no host", s);
+		return refuse(err, s, " has no host");
 	port = port_s != NULL ? parse_port(port_s, auth_end) : (https ? 443 : 80);
 	if (port < 0)
-		return err_set(err, ERR_INVALID, "URL \"%.200s\": bad port", s);
+		return refuse(err, s, ": bad port");
 	out->scheme = xstrdup(https ? "https" : "http");
 	out->host = lower_dup(host, (size_t)(host_end - host));
 	out->port = (int)port;

@@ -71,8 +71,12 @@ versions_cb(const struct lambda_function_page *page, const struct err *e, void *
 	} else {
 		f->versions = xcalloc(page->n, sizeof(*f->versions));
 		for (i = 0; i < page->n; i++) {
-			/* $LATEST comes first; it is shown from GetFunction, which has more. */
-			if (strcmp(page->items[i].version, "$LATEST") != 0)
+			/*
+			 * $LATEST comes first; it is shown from GetFunction, which has more. A
+			 * response may leave any member out, Version included.
+			 */
+			if (page->items[i].version == NULL ||
+			    strcmp(page->items[i].version, "$LATEST") != 0)
 				lambda_function_copy(&f->versions[f->nversions++], &page->items[i]);
 		}
 	}
@@ -127,15 +131,23 @@ static void
 list_cb(const struct lambda_function_page *page, const struct err *e, void *arg)
 {
 	struct observe *o = arg;
+	struct err nameless = ERR_INIT;
 	size_t i;
 
 	if (e != NULL) {
 		fail(o, NULL, e);
 	} else {
 		o->fns = xcalloc(page->n, sizeof(*o->fns));
-		o->nfns = page->n;
-		for (i = 0; i < page->n; i++)
-			o->fns[i].name = xstrdup(page->items[i].name);
+		for (i = 0; i < page->n; i++) {
+			/* Nothing can be read about a function without a name: report it. */
+			if (page->items[i].name == NULL) {
+				err_set(&nameless, ERR_FAIL,
+				    "ListFunctions returned a function without a FunctionName");
+				fail(o, NULL, &nameless);
+				continue;
+			}
+			o->fns[o->nfns++].name = xstrdup(page->items[i].name);
+		}
 		qsort(o->fns, o->nfns, sizeof(*o->fns), cmp_observed);
 		for (i = 0; i < o->nfns; i++)
 			start_reads(o, &o->fns[i]);
@@ -239,6 +251,13 @@ print_json(const struct observe *o, FILE *out)
 	json_decref(root);
 }
 
+/* A member the response left out prints as "-". */
+static const char *
+text_of(const char *s)
+{
+	return s != NULL ? s : "-";
+}
+
 static const char *
 code_of(const struct lambda_function *fn)
 {
@@ -273,12 +292,13 @@ print_text(const struct observe *o, FILE *out)
 		}
 		for (k = 0; k < ob->nversions; k++) {
 			v = &ob->versions[k];
-			fprintf(out, "  version %-4s %s  \"%s\"\n", v->version, code_of(v),
+			fprintf(out, "  version %-4s %s  \"%s\"\n", text_of(v->version), code_of(v),
 			    v->description != NULL ? v->description : "");
 		}
 		for (k = 0; k < ob->naliases; k++) {
 			a = &ob->aliases[k];
-			fprintf(out, "  alias %s -> %s", a->name, a->function_version);
+			fprintf(out, "  alias %s -> %s", text_of(a->name),
+			    text_of(a->function_version));
 			if (a->routing_version != NULL)
 				fprintf(out, " (%.0f%% -> %s)", a->routing_weight * 100.0,
 				    a->routing_version);

@@ -1107,6 +1107,163 @@ test_http__invalid(void **state)
 	env_close(&env);
 }
 
+/*
+ * A hostile origin, forked from the test: it reads a request head and answers by path with
+ * what a broken or malicious server (or a middlebox) might send. Stopped by its PID.
+ */
+static void
+hostile_answer(int c, const char *path)
+{
+	static const char ok2[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n";
+	struct linger lg = {1, 0};
+	char *big;
+	int i;
+
+	if (strcmp(path, "/many-headers") == 0) {
+		(void)!write(c, ok2, strlen(ok2));
+		for (i = 0; i < 100; i++)
+			dprintf(c, "X-H%d: v\r\n", i);
+		(void)!write(c, "\r\nok", 4);
+	} else if (strcmp(path, "/huge-header") == 0) {
+		big = xmalloc(70001);
+		memset(big, 'a', 70000);
+		big[70000] = '\0';
+		dprintf(c, "%sX-Big: %s\r\n\r\nok", ok2, big);
+		free(big);
+	} else if (strcmp(path, "/reset") == 0) {
+		dprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n%0100d", 0);
+		usleep(100000);
+		/* Close with RST, in the middle of the announced body. */
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	} else if (strcmp(path, "/trickle") == 0) {
+		dprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+		for (i = 0; i < 40 && write(c, "x", 1) == 1; i++)
+			usleep(50000);
+	} else if (strcmp(path, "/interim") == 0) {
+		dprintf(c, "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
+		           "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Folded:  first \r\n"
+		           "\t second\r\n\r\nok");
+	}
+}
+
+static void
+hostile_serve(int fd)
+{
+	char head[8192], path[256];
+	size_t n;
+	ssize_t got;
+	int c;
+
+	for (;;) {
+		c = accept(fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		n = 0;
+		while (n < sizeof(head) - 1) {
+			got = read(c, head + n, sizeof(head) - 1 - n);
+			if (got <= 0)
+				break;
+			n += (size_t)got;
+			head[n] = '\0';
+			if (strstr(head, "\r\n\r\n") != NULL)
+				break;
+		}
+		head[n] = '\0';
+		if (sscanf(head, "GET %255s", path) == 1)
+			hostile_answer(c, path);
+		close(c);
+	}
+}
+
+static int
+hostile_start(struct server *s)
+{
+	struct sockaddr_in sin = {0};
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
+		close(fd);
+		return -1;
+	}
+	s->port = ntohs(sin.sin_port);
+	s->pid = fork();
+	if (s->pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		hostile_serve(fd);
+		_exit(0);
+	}
+	close(fd);
+	return s->pid > 0 ? 0 : -1;
+}
+
+static void
+test_http__hostile_server(void **state)
+{
+	struct http_request_opts o = HTTP_REQUEST_OPTS_INIT;
+	struct server hostile = {0};
+	struct result r = {0};
+	struct env env;
+	char url[256];
+
+	(void)state;
+	assert_int_equal(hostile_start(&hostile), 0);
+	env_open(&env, NULL);
+	o.url = url;
+	o.timeout_ms = 1000;
+
+	/* More header fields than the cap, or more header bytes: refused, not stored. */
+	url_for(url, sizeof(url), "http", hostile.port, "/many-headers");
+	request(&env, &o, &r);
+	assert_int_equal(r.code, ERR_TOOBIG);
+	assert_non_null(strstr(r.message, "more response headers than the cap"));
+	assert_true(r.nheaders <= HTTP_RESPONSE_HEADERS_MAX);
+	result_clear(&r);
+	url_for(url, sizeof(url), "http", hostile.port, "/huge-header");
+	request(&env, &o, &r);
+	assert_int_equal(r.code, ERR_TOOBIG);
+	assert_non_null(strstr(r.message, "response headers over their cap"));
+	result_clear(&r);
+
+	/* A reset in the middle of the body: a transient failure with what arrived. */
+	url_for(url, sizeof(url), "http", hostile.port, "/reset");
+	request(&env, &o, &r);
+	assert_int_equal(r.code, ERR_TRANSIENT);
+	assert_false(r.timed_out);
+	assert_int_equal(r.status, 200);
+	assert_true(r.body_len <= 100);
+	result_clear(&r);
+
+	/* A body that trickles in forever ends at the transfer timeout. */
+	url_for(url, sizeof(url), "http", hostile.port, "/trickle");
+	o.timeout_ms = 400;
+	request(&env, &o, &r);
+	assert_int_equal(r.code, ERR_TRANSIENT);
+	assert_true(r.timed_out);
+	assert_true(r.body_len < 1000);
+	result_clear(&r);
+
+	/* An interim response's fields are not the final response's; folded lines join. */
+	url_for(url, sizeof(url), "http", hostile.port, "/interim");
+	request(&env, &o, &r);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(r.status, 200);
+	assert_null(result_header(&r, "x-interim"));
+	assert_string_equal(result_header(&r, "x-folded"), "first second");
+	assert_string_equal(r.body, "ok");
+	result_clear(&r);
+
+	assert_int_equal(http_engine_active(env.engine), 0);
+	env_close(&env);
+	server_stop(&hostile);
+}
+
 int
 main(void)
 {
@@ -1129,6 +1286,7 @@ main(void)
 	    cmocka_unit_test(test_http__cancel),
 	    cmocka_unit_test(test_http__reenter),
 	    cmocka_unit_test(test_http__invalid),
+	    cmocka_unit_test(test_http__hostile_server),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

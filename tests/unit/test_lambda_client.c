@@ -962,6 +962,25 @@ test_lambda_client__pagination(void **state)
 	seen_clear(&s);
 	fake_clear(&fx->fake);
 
+	/*
+	 * A marker that comes back later in the walk (a cycle a -> b -> a) ends the call too,
+	 * not after LAMBDA_LIST_PAGES_MAX pages charged to the 15/s bucket.
+	 */
+	reply(&fx->fake, (struct fake_reply){200, {NULL},
+	                     "{\"Functions\":[{\"FunctionName\":\"a\"}],\"NextMarker\":\"ma\"}"});
+	reply(&fx->fake, (struct fake_reply){200, {NULL},
+	                     "{\"Functions\":[{\"FunctionName\":\"b\"}],\"NextMarker\":\"mb\"}"});
+	reply(&fx->fake, (struct fake_reply){200, {NULL},
+	                     "{\"Functions\":[{\"FunctionName\":\"a\"}],\"NextMarker\":\"ma\"}"});
+	assert_int_equal(
+	    lambda_client_list_functions_all(fx->c, false, on_function_page, &s, NULL, &err), 0);
+	run_until(fx, &s.calls, 1, 5);
+	assert_int_equal(s.err.code, ERR_FAIL);
+	assert_non_null(strstr(s.err.message, "repeats"));
+	assert_int_equal(fx->fake.nreqs, 3);
+	seen_clear(&s);
+	fake_clear(&fx->fake);
+
 	/* An error on a later page is the call's error; what was gathered is released. */
 	reply(&fx->fake, (struct fake_reply){200, {NULL},
 	                     "{\"Versions\":[{\"Version\":\"1\"}],\"NextMarker\":\"x\"}"});

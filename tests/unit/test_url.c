@@ -138,12 +138,46 @@ test_url__refusals(void **state)
 	free(long_url);
 }
 
+/*
+ * User information is refused because it carries credentials: a message about the URL, which
+ * ends up on stderr and in logs, must not repeat them, whatever else is wrong with it.
+ */
+static void
+test_url__messages_hide_user_information(void **state)
+{
+	static const char *const urls[] = {
+	    "https://AKIDEXAMPLE:s3cr3tPassw0rd@h/",
+	    "https://s3cr3tPassw0rd@h",
+	    "https://user:s3cr3tPassw0rd@h:99999/",
+	    "https://user:s3cr3t Passw0rd@h/",
+	    "https://user:s3cr3tPassw0rd@h/#frag",
+	    "https://user:s3cr3tPassw0rd@[zz::1]/",
+	    "https://a@b:s3cr3tPassw0rd@h/",
+	    "ftp://user:s3cr3tPassw0rd@h/",
+	};
+	struct url u;
+	struct err err = ERR_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		err_clear(&err);
+		assert_int_equal(url_parse(&u, urls[i], &err), ERR_INVALID);
+		assert_int_equal(strncmp(err.message, "URL", 3), 0);
+		if (strstr(err.message, "s3cr3t") != NULL)
+			fail_msg("%s: the message repeats the password: %s", urls[i], err.message);
+		/* The rest still says which URL it was. */
+		assert_non_null(strstr(err.message, "h"));
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_url__parts),
 	    cmocka_unit_test(test_url__refusals),
+	    cmocka_unit_test(test_url__messages_hide_user_information),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

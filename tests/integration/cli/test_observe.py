@@ -4,11 +4,13 @@ botocore (an independent client) creates the live state; tether must read back e
 what botocore reads, through its own credential chain, signer, rate limiter and
 pagination. Usage errors exit 2, failures exit 1 with a one-line reason.
 """
+import http.server
 import io
 import json
 import os
 import subprocess
 import tempfile
+import threading
 import unittest
 import zipfile
 
@@ -164,6 +166,75 @@ class Observe(unittest.TestCase):
             p = self.run_tether(*args)
             self.assertEqual(p.returncode, 2, (args, p.stderr))
             self.assertIn("tether --help", p.stderr)
+
+
+# What a broken or hostile endpoint answers: well-formed JSON whose items lack the fields
+# that identify them (the decoders leave such members NULL).
+SPARSE = {
+    "/2015-03-31/functions/": {"Functions": [{"FunctionName": "ok-fn"},
+                                             {"Description": "no name"}]},
+    "/2015-03-31/functions/ok-fn": {"Configuration": {"FunctionName": "ok-fn"}},
+    "/2015-03-31/functions/ok-fn/versions": {"Versions": [{"Description": "no version"},
+                                                          {"Version": "$LATEST"}]},
+    "/2015-03-31/functions/ok-fn/aliases": {"Aliases": [{"Description": "no name"}]},
+}
+
+
+class SparseHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_GET(self):
+        body = json.dumps(SPARSE.get(self.path.split("?")[0], {})).encode()
+        self.send_response(200 if self.path.split("?")[0] in SPARSE else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class ObserveSparse(unittest.TestCase):
+    """Items without a name or a version are reported, never dereferenced."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SparseHandler)
+        cls.thread = threading.Thread(target=cls.server.serve_forever, daemon=True)
+        cls.thread.start()
+        cls.addClassCleanup(cls.thread.join)
+        cls.addClassCleanup(cls.server.server_close)
+        cls.addClassCleanup(cls.server.shutdown)
+        cls.home = tempfile.TemporaryDirectory()
+        cls.addClassCleanup(cls.home.cleanup)
+
+    def run_tether(self, *args):
+        env = {
+            "PATH": "/usr/bin:/bin", "HOME": self.home.name, "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                env[k] = os.environ[k]
+        endpoint = "http://127.0.0.1:%d" % self.server.server_address[1]
+        return subprocess.run([tether_binary(), "--endpoint", endpoint, *args], env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    def test_text(self):
+        p = self.run_tether("observe")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("without a FunctionName", p.stderr)
+        self.assertIn("ok-fn\n  $LATEST", p.stdout)
+        self.assertIn("  version -    -", p.stdout)
+        self.assertIn("  alias - -> -", p.stdout)
+
+    def test_json(self):
+        p = self.run_tether("--output", "json", "observe", "ok-fn")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        [fn] = json.loads(p.stdout)["functions"]
+        self.assertEqual([v["version"] for v in fn["versions"]], [None])
+        self.assertEqual([(a["name"], a["version"]) for a in fn["aliases"]], [(None, None)])
 
 
 if __name__ == "__main__":

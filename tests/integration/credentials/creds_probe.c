@@ -4,7 +4,7 @@
  *
  *   creds_probe [--profile P] [--region R] [--debug] [--concurrent N] [--cancel]
  *               [--refreshes N] [--wait SECONDS] [--timeout SECONDS] [--free-in-callback]
- *               [--natural-exit]
+ *               [--natural-exit] [--free-all-in-get]
  *   creds_probe --ini PATH     answer queries on stdin about a shared file (see below)
  *
  * Lines printed on stdout:
@@ -15,6 +15,9 @@
  *   error code=NAME http=N type=T message=M (exit status 2)
  * Exit status 3 when --timeout passes first. --free-in-callback frees the credentials
  * object from inside the first waiter's callback; the other waiters must not be called.
+ * --free-all-in-get makes the --wait step ask with credentials_get() (never peek) and free
+ * the credentials, then the HTTP engine, from inside that callback, as a command that is
+ * done tears its session down, while a background refresh may be in flight.
  * --natural-exit lets ev_run() return by itself once the credentials arrived (the pending
  * refresh timer must not keep it running) and prints "ev_run=returned".
  *
@@ -39,6 +42,7 @@
 
 struct probe {
 	struct ev_loop *loop;
+	struct http_engine *http;
 	struct credentials *creds;
 	int concurrent;
 	int answered;
@@ -50,6 +54,7 @@ struct probe {
 	int status;
 	bool free_in_callback;
 	bool natural_exit;
+	bool free_all_in_get;
 	ev_timer poll;
 	ev_timer wait;
 	ev_timer deadline;
@@ -99,6 +104,12 @@ on_final(const struct aws_credentials *c, const struct err *e, void *arg)
 		return;
 	}
 	print_creds("final", c, 0);
+	if (p->free_all_in_get) {
+		credentials_free(p->creds);
+		p->creds = NULL;
+		http_engine_free(p->http);
+		p->http = NULL;
+	}
 	finish(p, 0);
 }
 
@@ -111,7 +122,7 @@ on_wait(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	ev_timer_stop(p->loop, &p->poll);
-	c = credentials_peek(p->creds);
+	c = p->free_all_in_get ? NULL : credentials_peek(p->creds);
 	if (c != NULL) {
 		print_creds("final", c, 0);
 		finish(p, 0);
@@ -283,10 +294,9 @@ main(int argc, char **argv)
 	    {"refreshes", required_argument, NULL, 'n'}, {"wait", required_argument, NULL, 'w'},
 	    {"timeout", required_argument, NULL, 't'}, {"ini", required_argument, NULL, 'i'},
 	    {"free-in-callback", no_argument, NULL, 'f'}, {"natural-exit", no_argument, NULL, 'e'},
-	    {NULL, 0, NULL, 0}};
+	    {"free-all-in-get", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
 	struct credentials_opts co = CREDENTIALS_OPTS_INIT;
 	struct http_engine_opts ho = HTTP_ENGINE_OPTS_INIT;
-	struct http_engine *http = NULL;
 	struct probe p;
 	struct err err = ERR_INIT;
 	double timeout = 20;
@@ -329,6 +339,9 @@ main(int argc, char **argv)
 		case 'e':
 			p.natural_exit = true;
 			break;
+		case 'a':
+			p.free_all_in_get = true;
+			break;
 		default:
 			fprintf(stderr, "usage: creds_probe [options]\n");
 			return 1;
@@ -336,13 +349,13 @@ main(int argc, char **argv)
 	}
 	log_init(debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, false, 2);
 	p.loop = ev_loop_new(EVFLAG_AUTO);
-	if (http_engine_new(&http, p.loop, &ho, &err) != 0) {
+	if (http_engine_new(&p.http, p.loop, &ho, &err) != 0) {
 		print_error(&err);
 		return 2;
 	}
-	if (credentials_new(&p.creds, p.loop, http, &co, &err) != 0) {
+	if (credentials_new(&p.creds, p.loop, p.http, &co, &err) != 0) {
 		print_error(&err);
-		http_engine_free(http);
+		http_engine_free(p.http);
 		ev_loop_destroy(p.loop);
 		return 2;
 	}
@@ -373,7 +386,7 @@ main(int argc, char **argv)
 	if (p.natural_exit && p.answered == p.concurrent)
 		printf("ev_run=returned\n");
 	credentials_free(p.creds);
-	http_engine_free(http);
+	http_engine_free(p.http);
 	ev_loop_destroy(p.loop);
 	free(p.first_akid);
 	free(p.last_akid);

@@ -6,6 +6,7 @@ reads what the fake saw (hits, failed checks, issued credentials) from GET /__st
   fakes.py sts  --region R [--known AKID:SECRET[:TOKEN]]... [--lifetime S] [--fail-after N]
                 [--deny] [--token-file PATH]
   fakes.py ecs  [--auth VALUE | --auth-file PATH] [--lifetime S] [--fail-first N]
+                [--slow-after N [--slow S]]
   fakes.py imds [--token-status N | --token-hang S] [--lifetime S] [--role NAME] [--no-token-field]
 
 STS checks every AssumeRole the way AWS would: the Authorization header is recomputed with
@@ -278,6 +279,8 @@ class ECS(Handler):
                 STATE["errors"].append("Accept is %r" % self.headers.get("Accept"))
         if hits <= args.fail_first:
             return self.reply(500, b'{"message":"agent not ready"}')
+        if args.slow_after is not None and hits > args.slow_after:
+            time.sleep(args.slow)
         cred = issue("ASIAFAKEECS", args.lifetime)
         body = {
             "AccessKeyId": cred["akid"],
@@ -365,6 +368,8 @@ def main():
     e.add_argument("--auth-file")
     e.add_argument("--lifetime", type=float, default=3600)
     e.add_argument("--fail-first", type=int, default=0)
+    e.add_argument("--slow-after", type=int)
+    e.add_argument("--slow", type=float, default=5)
     i = sub.add_parser("imds")
     i.add_argument("--token-status", type=int, default=200)
     i.add_argument("--token-hang", type=float, default=0)

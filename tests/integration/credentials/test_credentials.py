@@ -543,6 +543,18 @@ def case_imds_static_stability(c):
     assert got > issued, (got, issued)
     assert now + 15 * 60 + 120 - 5 <= got <= now + 15 * 60 + 600 + 5, got - now
     assert "static stability" in c.stderr
+    # Credentials that have already expired when IMDS hands them out (an IMDS outage) are
+    # extended the same way, as InstanceMetadataFetcher._evaluate_expiration does, rather
+    # than refused.
+    stale = c.fake("imds", "--lifetime", -120)
+    c.env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = stale.url
+    line = only(c.probe(), "creds")
+    st = fake_clean(stale, hits=3)
+    check_creds(line, "imds", st["issued"][0]["akid"], st["issued"][0]["secret"],
+                st["issued"][0]["token"])
+    got = int(line["expiration"])
+    now = time.time()
+    assert now + 15 * 60 + 120 - 5 <= got <= now + 15 * 60 + 600 + 5, got - now
 
 
 def case_precedence(c):
@@ -593,11 +605,20 @@ def case_refresh_before_expiry(c):
     assert only(lines, "ev_run=returned") and only(lines, "creds")
     assert c.elapsed < 10, c.elapsed
     fake_clean(sts, hits=4)
-    # container credentials refresh the same way
-    ecs = c.fake("ecs", "--lifetime", 15 * 60 + 2)
+    # a waiter answered while a refresh is in flight may tear everything down, the
+    # credentials and then their HTTP engine, from inside its callback (the refresh starts
+    # within 1 s and its request is in flight for the 2 s container timeout)
+    ecs = c.fake("ecs", "--lifetime", 15 * 60 + 1, "--slow-after", 1, "--slow", 4)
     c.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = ecs.url + "/creds"
     os.unlink(c.env["AWS_CONFIG_FILE"])
     os.unlink(c.env["AWS_SHARED_CREDENTIALS_FILE"])
+    lines = c.probe("--wait", "1.5", "--free-all-in-get")
+    st = fake_clean(ecs)
+    assert st["hits"] == 2, st["hits"]  # the refresh was under way
+    check_issued(only(lines, "final"), "container", st["issued"][0])
+    # container credentials refresh the same way
+    ecs = c.fake("ecs", "--lifetime", 15 * 60 + 2)
+    c.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = ecs.url + "/creds"
     lines = c.probe("--refreshes", "1")
     st = fake_clean(ecs, hits=2)
     check_issued(only(lines, "refresh"), "container", st["issued"][1])
