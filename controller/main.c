@@ -113,7 +113,12 @@ main(int argc, char **argv)
 	const char *cmd;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+vho:", longopts, NULL)) != -1) {
+	/*
+	 * Options may come before or after the command (getopt permutes argv), so
+	 * "tether observe --output json" works as users expect; the command and its
+	 * arguments are the non-option words, in order. "--" ends the options.
+	 */
+	while ((c = getopt_long(argc, argv, "vho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'E':
 			cli.session.endpoint = optarg;

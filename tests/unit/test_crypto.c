@@ -202,6 +202,13 @@ test_crypto__timestamps(void **state)
 	assert_int_equal(t, 1735732800);
 	assert_int_equal(timeutil_parse_iso8601("2025-01-01T07:00:00-0500", &t), 0);
 	assert_int_equal(t, 1735732800);
+	assert_int_equal(timeutil_parse_iso8601("2024-02-29T00:00:00Z", &t), 0);
+	assert_int_equal(timeutil_parse_iso8601("2000-02-29T00:00:00Z", &t), 0);
+	assert_int_equal(timeutil_parse_iso8601("2025-02-29T00:00:00Z", &t), -1);
+	assert_int_equal(timeutil_parse_iso8601("2100-02-29T00:00:00Z", &t), -1);
+	assert_int_equal(timeutil_parse_iso8601("2025-04-31T00:00:00Z", &t), -1);
+	assert_int_equal(timeutil_parse_iso8601("2025-01-01T23:59:60Z", &t), -1);
+	assert_int_equal(timeutil_parse_amzdate("20250229T000000Z", &t), -1);
 	assert_int_equal(timeutil_parse_iso8601("2025-01-01", &t), -1);
 	assert_int_equal(timeutil_parse_iso8601("2025-01-01T12:00:00", &t), -1);
 	assert_int_equal(timeutil_parse_iso8601("2025-01-01T12:00:00Zjunk", &t), -1);

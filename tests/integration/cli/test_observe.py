@@ -126,6 +126,11 @@ class Observe(unittest.TestCase):
                 else:
                     self.assertNotIn("routing_version", got_a)
 
+    def test_options_after_the_command(self):
+        p = self.run_tether("observe", "orders-api", "--output", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([f["name"] for f in json.loads(p.stdout)["functions"]], ["orders-api"])
+
     def test_text_output(self):
         p = self.run_tether("observe", "orders-api")
         self.assertEqual(p.returncode, 0, p.stderr)
