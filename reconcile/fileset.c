@@ -9,9 +9,11 @@ yaml_name(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (name[0] == '.' || n < 6)
+	/* At least one character before the extension; hidden files are not desired state. */
+	if (name[0] == '.')
 		return false;
-	return strcmp(name + n - 5, ".yaml") == 0 || strcmp(name + n - 4, ".yml") == 0;
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	    (n > 4 && strcmp(name + n - 4, ".yml") == 0);
 }
 
 bool

@@ -162,6 +162,10 @@ test_spec__fileset_wants(void **state)
 	assert_true(fileset_wants("functions/api.yaml"));
 	assert_true(fileset_wants("functions/team/a/api.yml"));
 	assert_true(fileset_wants("environments/prod.yaml"));
+	assert_true(fileset_wants("functions/a.yml"));
+	assert_true(fileset_wants("functions/a.yaml"));
+	assert_true(fileset_wants("environments/p.yml"));
+	assert_false(fileset_wants("functions/yml"));
 	assert_false(fileset_wants("environments/old/prod.yaml"));
 	assert_false(fileset_wants("functions/README.md"));
 	assert_false(fileset_wants("functions/.hidden.yaml"));
