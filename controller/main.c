@@ -2,55 +2,59 @@
  * tether: a GitOps controller for AWS Lambda. The command line (architecture §7).
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <ev.h>
-
 #include "aws/http.h"
 #include "common/log.h"
-#include "controller/observe.h"
-#include "controller/session.h"
-
-/* Exit statuses shared by every command. */
-#define EXIT_OK 0
-#define EXIT_ERROR 1
-#define EXIT_USAGE 2
+#include "controller/cli.h"
 
 static const char usage_text[] =
     "usage: tether [options] COMMAND [ARGS]\n"
     "\n"
     "Commands:\n"
+    "  validate [DIR]          check a desired state (DIR, or --repo/--ref); exit 0 valid, 1 "
+    "invalid\n"
+    "  plan                    show what apply would do (--repo/--ref); exit 0 in sync, 2 changes, "
+    "1 error\n"
     "  observe [FUNCTION...]   print the live state of functions (all when none named):\n"
     "                          $LATEST, published versions, aliases and their routing\n"
     "  version                 print the version\n"
     "\n"
-    "Options:\n"
+    "Desired state:\n"
+    "  --repo URL|PATH         git repository (local path or file://, git://, http(s)://, ssh "
+    "URL)\n"
+    "  --ref REF               branch, tag or commit (default HEAD)\n"
+    "  --path DIR              folder of the desired state inside the repository (default: root)\n"
+    "  --env ENV               apply the environments/ENV.yaml overlay\n"
+    "\n"
+    "AWS:\n"
     "  --endpoint URL          Lambda endpoint (also AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL)\n"
     "  --region REGION         AWS region (also AWS_REGION, AWS_DEFAULT_REGION, the profile)\n"
     "  --profile NAME          shared-config profile (also AWS_PROFILE)\n"
     "  --ca-file FILE          extra CA bundle for TLS verification\n"
     "  --api-rps N             cap tether's share of the 15/s Lambda control-plane quota\n"
+    "\n"
+    "Other:\n"
+    "  --state-dir DIR         tether's state directory\n"
     "  --output text|json      output format (default text)\n"
     "  --log-format text|json  log format on stderr (default text)\n"
-    "  -v, --verbose           debug logging\n"
+    "  -v, --verbose           more detail (validate: the normalized desired state; logs: debug)\n"
     "  -h, --help              this help\n";
 
-struct cli {
-	struct session_opts session;
-	bool json;
-	bool log_json;
-	enum log_level level;
-};
-
-static int
-usage_error(const char *fmt, const char *arg)
+int
+cli_usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "tether: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'tether --help'.\n");
-	return EXIT_USAGE;
+	va_list ap;
+
+	fputs("tether: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'tether --help'.\n", stderr);
+	return CLI_EXIT_USAGE;
 }
 
 static int
@@ -66,53 +70,55 @@ parse_rps(const char *s, double *out)
 	return 0;
 }
 
-static int
-cmd_observe(struct cli *cli, int argc, char **argv)
-{
-	struct observe_opts oo;
-	struct session *s = NULL;
-	struct ev_loop *loop;
-	struct err err = ERR_INIT;
-	int rc;
-
-	loop = ev_default_loop(EVFLAG_AUTO);
-	if (session_new(&s, loop, &cli->session, &err) != 0) {
-		fprintf(stderr, "tether: %s\n", err.message);
-		return EXIT_ERROR;
-	}
-	oo.functions = (const char *const *)argv;
-	oo.nfunctions = (size_t)argc;
-	oo.json = cli->json;
-	oo.out = stdout;
-	rc = observe_run(s, &oo, &err);
-	session_free(s);
-	ev_loop_destroy(loop);
-	if (rc != 0) {
-		fprintf(stderr, "tether: %s\n", err.message);
-		return EXIT_ERROR;
-	}
-	return EXIT_OK;
-}
+static const struct {
+	const char *name;
+	int (*run)(const struct cli *, int, char **);
+} commands[] = {
+    {"validate", cmd_validate},
+    {"plan", cmd_plan},
+    {"observe", cmd_observe},
+};
 
 int
 main(int argc, char **argv)
 {
+	enum {
+		OPT_ENDPOINT = 256,
+		OPT_REGION,
+		OPT_PROFILE,
+		OPT_CA_FILE,
+		OPT_API_RPS,
+		OPT_REPO,
+		OPT_REF,
+		OPT_ENV,
+		OPT_PATH,
+		OPT_STATE_DIR,
+		OPT_LOG_FORMAT
+	};
 	static const struct option longopts[] = {
-	    {"endpoint", required_argument, NULL, 'E'},
-	    {"region", required_argument, NULL, 'R'},
-	    {"profile", required_argument, NULL, 'P'},
-	    {"ca-file", required_argument, NULL, 'C'},
-	    {"api-rps", required_argument, NULL, 'A'},
+	    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
+	    {"region", required_argument, NULL, OPT_REGION},
+	    {"profile", required_argument, NULL, OPT_PROFILE},
+	    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+	    {"api-rps", required_argument, NULL, OPT_API_RPS},
+	    {"repo", required_argument, NULL, OPT_REPO},
+	    {"ref", required_argument, NULL, OPT_REF},
+	    {"env", required_argument, NULL, OPT_ENV},
+	    {"path", required_argument, NULL, OPT_PATH},
+	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	    {"output", required_argument, NULL, 'o'},
-	    {"log-format", required_argument, NULL, 'L'},
+	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct cli cli = {SESSION_OPTS_INIT, false, false, LOG_LEVEL_INFO};
+	struct cli cli;
 	const char *cmd;
-	int c, rc;
+	size_t i;
+	int c, rc = -1;
 
+	memset(&cli, 0, sizeof(cli));
+	cli.level = LOG_LEVEL_INFO;
 	/*
 	 * Options may come before or after the command (getopt permutes argv), so
 	 * "tether observe --output json" works as users expect; the command and its
@@ -120,61 +126,81 @@ main(int argc, char **argv)
 	 */
 	while ((c = getopt_long(argc, argv, "vho:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'E':
+		case OPT_ENDPOINT:
 			cli.session.endpoint = optarg;
 			break;
-		case 'R':
+		case OPT_REGION:
 			cli.session.region = optarg;
 			break;
-		case 'P':
+		case OPT_PROFILE:
 			cli.session.profile = optarg;
 			break;
-		case 'C':
+		case OPT_CA_FILE:
 			cli.session.ca_file = optarg;
 			break;
-		case 'A':
+		case OPT_API_RPS:
 			if (parse_rps(optarg, &cli.session.api_rps) != 0)
-				return usage_error(
-				    "--api-rps wants a number of requests per second "
-				    "in (0, 1000], not \"%s\"",
+				return cli_usage_error("--api-rps wants a number of requests per "
+				                       "second in (0, 1000], not \"%s\"",
 				    optarg);
+			break;
+		case OPT_REPO:
+			cli.repo = optarg;
+			break;
+		case OPT_REF:
+			cli.ref = optarg;
+			break;
+		case OPT_ENV:
+			cli.env = optarg;
+			break;
+		case OPT_PATH:
+			cli.path = optarg;
+			break;
+		case OPT_STATE_DIR:
+			cli.state_dir = optarg;
 			break;
 		case 'o':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
-				return usage_error("--output is text or json, not \"%s\"", optarg);
+				return cli_usage_error(
+				    "--output is text or json, not \"%s\"", optarg);
 			cli.json = strcmp(optarg, "json") == 0;
 			break;
-		case 'L':
+		case OPT_LOG_FORMAT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
-				return usage_error(
+				return cli_usage_error(
 				    "--log-format is text or json, not \"%s\"", optarg);
 			cli.log_json = strcmp(optarg, "json") == 0;
 			break;
 		case 'v':
+			cli.verbose = true;
 			cli.level = LOG_LEVEL_DEBUG;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return CLI_EXIT_OK;
 		default:
 			fputs("Try 'tether --help'.\n", stderr);
-			return EXIT_USAGE;
+			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
-		return usage_error("%s", "no command given");
+		return cli_usage_error("%s", "no command given");
 	cmd = argv[optind++];
+	if (strcmp(cmd, "version") == 0)
+		return printf("tether %s\n", TETHER_VERSION) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 	log_init(cli.level, cli.log_json, 2);
 	if (http_global_init() != 0) {
 		fprintf(stderr, "tether: cannot initialize libcurl\n");
-		return EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
-	if (strcmp(cmd, "observe") == 0)
-		rc = cmd_observe(&cli, argc - optind, argv + optind);
-	else if (strcmp(cmd, "version") == 0)
-		rc = printf("tether %s\n", TETHER_VERSION) < 0 ? EXIT_ERROR : EXIT_OK;
-	else
-		rc = usage_error("unknown command \"%s\"", cmd);
+	for (i = 0; i < nitems(commands); i++) {
+		if (strcmp(cmd, commands[i].name) == 0) {
+			rc = commands[i].run(&cli, argc - optind, argv + optind);
+			break;
+		}
+	}
+	if (i == nitems(commands))
+		rc = cli_usage_error("unknown command \"%s\"", cmd);
 	http_global_cleanup();
 	return rc;
 }

@@ -1,0 +1,41 @@
+/*
+ * The command line: options shared by every command, and one function per command
+ * (controller/cmd_<name>.c). Options may appear before or after the command.
+ */
+#ifndef TETHER_CONTROLLER_CLI_H
+#define TETHER_CONTROLLER_CLI_H
+
+#include <stdbool.h>
+
+#include "common/log.h"
+#include "controller/session.h"
+
+/* Exit statuses. plan also uses CLI_EXIT_CHANGES. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_ERROR 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_CHANGES \
+	2 /* tether plan: changes are pending (like terraform -detailed-exitcode) */
+
+struct cli {
+	struct session_opts session; /* --endpoint, --region, --profile, --ca-file, --api-rps */
+	const char *repo;            /* --repo URL|PATH */
+	const char *ref;             /* --ref REF */
+	const char *env;             /* --env ENV: the environments/<env>.yaml overlay */
+	const char *path;      /* --path DIR: the desired state's folder inside the repository */
+	const char *state_dir; /* --state-dir DIR */
+	bool json;             /* --output json */
+	bool verbose;          /* -v */
+	bool log_json;         /* --log-format json */
+	enum log_level level;
+};
+
+/* Each command gets its positional arguments (argv[0] is the first one, not the command). */
+int cmd_observe(const struct cli *cli, int argc, char **argv);
+int cmd_validate(const struct cli *cli, int argc, char **argv);
+int cmd_plan(const struct cli *cli, int argc, char **argv);
+
+/* Print "tether: <message>" and a hint to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) PRINTFLIKE(1, 2);
+
+#endif

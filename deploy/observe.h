@@ -1,0 +1,95 @@
+/*
+ * Reading the live state that planning needs (architecture §4-§5), for the desired
+ * functions of one region, asynchronously on the loop, with read-only Lambda calls only.
+ *
+ * The observer knows each function's desired digest and asks only for what the planner
+ * needs, so a steady-state pass costs about one ListFunctions page per 50 functions plus,
+ * per function, one ListAliases (shared 15/s bucket) and a GetFunction per version the
+ * aliases name (100/s GetFunction bucket). It lists every version only when no version the
+ * aliases name holds the digest, or when retain is set; it reads $LATEST's status and image
+ * only when no version holds the digest (that is when the plan acts on $LATEST); it lists
+ * event source mappings and provisioned concurrency only when pruning has candidates.
+ * docs/observe.md has the per-function costs. Each obs_function's *_listed flags say
+ * truthfully which lists are complete; latest.state is NULL when $LATEST's status was not
+ * read (ListFunctions does not report it).
+ *
+ * Quarantined digests and staged S3 code come from the state directory, which does not
+ * exist yet (issue 5): they are left empty.
+ */
+#ifndef TETHER_DEPLOY_OBSERVE_H
+#define TETHER_DEPLOY_OBSERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <ev.h>
+
+#include "aws/lambda_client.h"
+#include "common/err.h"
+#include "reconcile/observed.h"
+#include "reconcile/spec.h"
+
+/* Functions observed at the same time, by default. */
+#define OBSERVE_CONCURRENCY 16
+
+/* The read calls the observer makes, for counting. */
+enum observe_call {
+	OBSERVE_LIST_FUNCTIONS, /* one ListFunctions listing (all its pages) */
+	OBSERVE_GET_FUNCTION,   /* GetFunction of $LATEST */
+	OBSERVE_GET_VERSION,    /* GetFunction with a version number as qualifier */
+	OBSERVE_LIST_ALIASES,   /* one listing, all pages */
+	OBSERVE_LIST_VERSIONS,  /* one listing, all pages */
+	OBSERVE_LIST_ESM,       /* ListEventSourceMappings for the function, all pages */
+	OBSERVE_LIST_PC,        /* ListProvisionedConcurrencyConfigs, all pages */
+	OBSERVE_CALL__COUNT,
+};
+
+extern const char *const observe_call_names[];
+
+/* What was read about one desired function. */
+struct observe_result {
+	const struct spec_function *want;    /* borrowed from the spec given to observe_start() */
+	struct obs_function fn;              /* the observation (valid when err.code == 0) */
+	struct err err;                      /* why it could not be observed; code 0: it was */
+	unsigned calls[OBSERVE_CALL__COUNT]; /* calls made for this function */
+};
+
+struct observe;
+typedef void (*observe_done_cb)(struct observe *o, void *arg);
+
+struct observe_opts {
+	struct ev_loop *loop;         /* required */
+	struct lambda_client *lambda; /* required: a client for region */
+	const char *region;           /* required: only want's functions in it are observed */
+	size_t concurrency;           /* 0: OBSERVE_CONCURRENCY */
+	observe_done_cb done;         /* required; called once, from the loop */
+	void *arg;
+};
+
+#define OBSERVE_OPTS_INIT                       \
+	{                                       \
+		NULL, NULL, NULL, 0, NULL, NULL \
+	}
+
+/*
+ * Start observing every function of want in opts->region. want must outlive the
+ * observation. done is called from the loop once every function is observed or has
+ * failed (never from inside observe_start()); do not free o inside it. Returns 0, or
+ * ERR_INVALID with err filled (missing options).
+ */
+int observe_start(struct observe **out, const struct spec *want, const struct observe_opts *opts,
+    struct err *err);
+/* Cancel what is in flight (done is not called) and release everything. NULL is fine. */
+void observe_free(struct observe *o);
+/* One result per function of want in the region, in want's order. Borrowed from o. */
+const struct observe_result *observe_results(const struct observe *o, size_t *n);
+/* Calls made for the region as a whole, not for one function: the ListFunctions listing. */
+unsigned observe_region_calls(const struct observe *o, enum observe_call call);
+/*
+ * Move the observations of the functions observed without error into a new array
+ * (*out, *n; free each with obs_function_clear(), then the array). The results keep
+ * their errors and counts.
+ */
+void observe_take(struct observe *o, struct obs_function **out, size_t *n);
+
+#endif
