@@ -462,7 +462,8 @@ update_code(struct planner *pl, const char *failed)
 	struct plan_action *a = add(pl, PLAN_UPDATE_CODE);
 	char *what = code_why(pl);
 
-	code_copy(&a->code, &pl->want->code);
+	a->code = xcalloc(1, sizeof(*a->code));
+	code_copy(a->code, &pl->want->code);
 	a->revision_id = dup_opt(pl->have->latest.revision_id);
 	if (failed != NULL) {
 		a->why = xasprintf("retry %s (last update failed: %s)", what, failed);
@@ -521,14 +522,14 @@ stage(struct planner *pl, struct err *err)
 		what = plan_text_config(l, &cfg);
 		a->why = xasprintf("retry %s (last update failed: %s)", what, reason);
 		free(what);
-		a->config = cfg;
+		a->config = xmemdup(&cfg, sizeof(cfg));
 		a->revision_id = dup_opt(l->revision_id);
 		return 0;
 	}
 	if (any) {
 		a = add(pl, PLAN_UPDATE_CONFIG);
 		a->why = plan_text_config(l, &cfg);
-		a->config = cfg;
+		a->config = xmemdup(&cfg, sizeof(cfg));
 		a->revision_id = dup_opt(l->revision_id);
 		return 0;
 	}
@@ -540,7 +541,7 @@ stage(struct planner *pl, struct err *err)
 	}
 	a = add(pl, PLAN_PUBLISH);
 	a->description = obs_format_version_mark(pl->digest, pl->ctx->commit, pl->ctx->ref);
-	snprintf(a->digest, sizeof(a->digest), "%s", pl->digest);
+	a->digest = xstrdup(pl->digest);
 	a->revision_id = dup_opt(l->revision_id);
 	a->code_sha256 = dup_opt(l->code_sha256);
 	a->why = xasprintf("no version holds d=%.12s", pl->digest);
@@ -595,8 +596,8 @@ canary_step(struct planner *pl, const struct spec_alias *sa, const struct obs_al
 	x->routing_version = vout(pl, target);
 	x->routing_weight = sa->steps[k - 1] / 100.0;
 	x->description = obs_format_canary(&c);
-	snprintf(
-	    x->digest, sizeof(x->digest), "%s", sa->target == SPEC_ALIAS_CURRENT ? pl->digest : "");
+	if (sa->target == SPEC_ALIAS_CURRENT)
+		x->digest = xstrdup(pl->digest);
 	vname(pl, stable, from);
 	vname(pl, target, to);
 	x->why = xasprintf("%s %s -> %s: %s canary step %d/%zu at %d%%", sa->name, from, to, what,
@@ -624,7 +625,7 @@ move(struct planner *pl, const struct spec_alias *sa, const struct obs_alias *a,
 			x->description = xstrdup("");
 	}
 	if (sa->target == SPEC_ALIAS_CURRENT)
-		snprintf(x->digest, sizeof(x->digest), "%s", pl->digest);
+		x->digest = xstrdup(pl->digest);
 }
 
 /* Phase 4: every alias of the spec on its target. */
@@ -836,11 +837,18 @@ plan_action_clear(struct plan_action *a)
 	if (a == NULL)
 		return;
 	free(a->why);
-	free(a->code.image);
-	free(a->code.s3_bucket);
-	free(a->code.s3_key);
-	free(a->code.s3_object_version);
-	config_clear(&a->config);
+	if (a->code != NULL) {
+		free(a->code->image);
+		free(a->code->s3_bucket);
+		free(a->code->s3_key);
+		free(a->code->s3_object_version);
+		free(a->code);
+	}
+	if (a->config != NULL) {
+		config_clear(a->config);
+		free(a->config);
+	}
+	free(a->digest);
 	free(a->payload);
 	free(a->expect);
 	free(a->description);
@@ -894,12 +902,12 @@ sim_update_code(struct sim *s, const struct plan_action *a)
 {
 	struct obs_latest *l = &s->f.latest;
 
-	if (a->code.kind == SPEC_CODE_IMAGE) {
-		set_str(&l->image_uri, a->code.image);
+	if (a->code->kind == SPEC_CODE_IMAGE) {
+		set_str(&l->image_uri, a->code->image);
 		set_str(&l->resolved_image_uri, NULL);
 	} else {
 		free(s->f.staged_s3);
-		s->f.staged_s3 = obs_format_s3(&a->code);
+		s->f.staged_s3 = obs_format_s3(a->code);
 		set_str(&s->f.staged_code_sha256, "");
 	}
 	set_str(&l->code_sha256, "");
@@ -908,7 +916,7 @@ sim_update_code(struct sim *s, const struct plan_action *a)
 static void
 sim_update_config(struct sim *s, const struct plan_action *a)
 {
-	const struct plan_config *c = &a->config;
+	const struct plan_config *c = a->config;
 	struct obs_latest *l = &s->f.latest;
 	size_t i;
 

@@ -137,11 +137,11 @@ action_json(struct jsonw *w, const struct plan_action *a)
 	kstr_null(w, "why", a->why);
 	switch (a->kind) {
 	case PLAN_UPDATE_CODE:
-		code_json(w, &a->code);
+		code_json(w, a->code);
 		kstr_known(w, "revision_id", a->revision_id);
 		break;
 	case PLAN_UPDATE_CONFIG:
-		config_json(w, &a->config);
+		config_json(w, a->config);
 		kstr_known(w, "revision_id", a->revision_id);
 		break;
 	case PLAN_WAIT_UPDATED:

@@ -262,7 +262,7 @@ test_plan__first_deploy_step_by_step(void **state)
 	/* 1: the code, with $LATEST's RevisionId as the precondition. */
 	next(&f, &o, &ctx0, &s);
 	expect_kinds(&s, 1, PLAN_UPDATE_CODE);
-	assert_string_equal(s.actions[0].code.image, REPO ":v42");
+	assert_string_equal(s.actions[0].code->image, REPO ":v42");
 	assert_string_equal(s.actions[0].revision_id, "rev-latest");
 	assert_string_equal(s.actions[0].why, "image :v41 -> :v42");
 	assert_false(s.report_only);
@@ -280,10 +280,10 @@ test_plan__first_deploy_step_by_step(void **state)
 	set(&o.latest.revision_id, "rev-2");
 	next(&f, &o, &ctx0, &s);
 	expect_kinds(&s, 1, PLAN_UPDATE_CONFIG);
-	assert_true(s.actions[0].config.has_memory);
-	assert_int_equal(s.actions[0].config.memory, 1024);
-	assert_false(s.actions[0].config.has_timeout || s.actions[0].config.has_layers ||
-	             s.actions[0].config.has_environment || s.actions[0].config.has_role);
+	assert_true(s.actions[0].config->has_memory);
+	assert_int_equal(s.actions[0].config->memory, 1024);
+	assert_false(s.actions[0].config->has_timeout || s.actions[0].config->has_layers ||
+	             s.actions[0].config->has_environment || s.actions[0].config->has_role);
 	assert_string_equal(s.actions[0].why, "memory 512 -> 1024");
 	assert_string_equal(s.actions[0].revision_id, "rev-2");
 	plan_step_free(&s);
@@ -691,7 +691,7 @@ test_plan__s3_code_is_known_by_what_tether_staged(void **state)
 	/* Nothing known about $LATEST's code: write it. */
 	next(&f, &o, &ctx0, &s);
 	expect_kinds(&s, 1, PLAN_UPDATE_CODE);
-	assert_string_equal(s.actions[0].code.s3_key, "worker/2.zip");
+	assert_string_equal(s.actions[0].code->s3_key, "worker/2.zip");
 	assert_string_equal(s.actions[0].why, "code s3://builds/worker/2.zip");
 	plan_step_free(&s);
 
@@ -741,7 +741,7 @@ test_plan__failed_update_is_retried(void **state)
 	f.code.kind = SPEC_CODE_NONE;
 	next(&f, &o, &ctx0, &s);
 	expect_kinds(&s, 1, PLAN_UPDATE_CONFIG);
-	assert_true(s.actions[0].config.has_memory);
+	assert_true(s.actions[0].config->has_memory);
 	plan_step_free(&s);
 
 	/* Nothing managed at all: blocked. */
@@ -800,10 +800,10 @@ test_plan__config_fields(void **state)
 
 	next(&f, &o, &ctx0, &s);
 	expect_kinds(&s, 1, PLAN_UPDATE_CONFIG);
-	assert_true(s.actions[0].config.has_layers);
+	assert_true(s.actions[0].config->has_layers);
 	assert_string_equal(
-	    s.actions[0].config.layers[1], "arn:aws:lambda:us-east-1:123456789012:layer:dynamo:6");
-	assert_false(s.actions[0].config.has_memory);
+	    s.actions[0].config->layers[1], "arn:aws:lambda:us-east-1:123456789012:layer:dynamo:6");
+	assert_false(s.actions[0].config->has_memory);
 	/* Values never appear in the text: they may be secrets. */
 	assert_string_equal(s.actions[0].why,
 	    "layers dynamo:5 -> :6, timeout 3 -> 30, environment +A -B ~C, role orders -> "
