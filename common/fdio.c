@@ -1,5 +1,7 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -29,4 +31,58 @@ fdio_read_all(int fd, struct buf *out)
 	}
 	explicit_bzero(chunk, sizeof(chunk));
 	return rc;
+}
+
+int
+fdio_ensure_dir(const char *dir, bool *created, struct err *err)
+{
+	struct stat sb;
+
+	*created = false;
+	if (mkdir(dir, 0700) == 0) {
+		*created = true;
+		return 0;
+	}
+	if (errno != EEXIST)
+		return err_set(err, ERR_FAIL, "%s: cannot create: %s", dir, strerror(errno));
+	if (stat(dir, &sb) != 0)
+		return err_set(err, ERR_FAIL, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return err_set(err, ERR_FAIL, "%s: not a directory", dir);
+	return 0;
+}
+
+int
+fdio_fsync_dir(const char *dir, struct err *err)
+{
+	int fd, rc = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, ERR_FAIL, "%s: %s", dir, strerror(errno));
+	if (fsync(fd) != 0)
+		rc = err_set(err, ERR_FAIL, "%s: fsync: %s", dir, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int
+fdio_write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }

@@ -320,6 +320,16 @@ jsonw_kstr_opt(struct jsonw *w, const char *key, const char *s)
 }
 
 void
+jsonw_kstr_null(struct jsonw *w, const char *key, const char *s)
+{
+	jsonw_key(w, key);
+	if (s == NULL)
+		jsonw_null(w);
+	else
+		jsonw_string(w, s);
+}
+
+void
 jsonw_kint(struct jsonw *w, const char *key, int64_t v)
 {
 	jsonw_key(w, key);

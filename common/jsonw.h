@@ -54,6 +54,8 @@ void jsonw_json(struct jsonw *w, const json_t *v);
 /* Shorthands for a member: key and value. jsonw_kstr_opt writes nothing for NULL. */
 void jsonw_kstr(struct jsonw *w, const char *key, const char *s);
 void jsonw_kstr_opt(struct jsonw *w, const char *key, const char *s);
+/* The key with the string, or with null when s is NULL (where _opt leaves the key out). */
+void jsonw_kstr_null(struct jsonw *w, const char *key, const char *s);
 void jsonw_kint(struct jsonw *w, const char *key, int64_t v);
 void jsonw_kbool(struct jsonw *w, const char *key, bool v);
 void jsonw_kjson(struct jsonw *w, const char *key, const json_t *v);
