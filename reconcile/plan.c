@@ -473,6 +473,40 @@ update_code(struct planner *pl, const char *failed)
 	}
 }
 
+/*
+ * A function that does not exist: created when the spec says enough (an image and a role;
+ * zip functions need a runtime, which the format does not carry), else blocked.
+ */
+static int
+create(struct planner *pl, struct err *err)
+{
+	const struct spec_function *w = pl->want;
+	struct plan_config cfg;
+	struct plan_action *a;
+	struct err cerr = ERR_INIT;
+	bool any;
+	char *why;
+
+	(void)err;
+	if (w->code.kind != SPEC_CODE_IMAGE || !w->has_role) {
+		blocked(pl, "function missing (tether creates image functions that declare image "
+		            "and role)");
+		return 0;
+	}
+	if (config_diff(pl, true, &cfg, &any, &cerr) != 0) {
+		why = xasprintf("function missing, and cannot be created: %s", cerr.message);
+		blocked(pl, why);
+		free(why);
+		return 0;
+	}
+	a = add(pl, PLAN_CREATE_FUNCTION);
+	a->code = xcalloc(1, sizeof(*a->code));
+	code_copy(a->code, &w->code);
+	a->config = xmemdup(&cfg, sizeof(cfg));
+	a->why = xasprintf("create function with image %s", w->code.image);
+	return 0;
+}
+
 /* Phase 3: bring $LATEST to the spec, then smoke-test and publish it. */
 static int
 stage(struct planner *pl, struct err *err)
@@ -696,11 +730,16 @@ aliases(struct planner *pl)
 			continue;
 		}
 		/* Weighted routing needs a published primary: from $LATEST the alias moves at
-		 * once. */
-		if (sa->nsteps > 0 && primary != 0)
+		 * once. So does a rollback (a target older than the primary, as after git
+		 * revert): that version carried the traffic before, and the point of rolling
+		 * back is to stop serving the newer one now. */
+		if (sa->nsteps > 0 && primary != 0 && target > primary)
 			canary_step(pl, sa, a, primary, target, 1, pl->ctx->now, "start");
 		else
-			move(pl, sa, a, target, primary == 0 ? " (drift: alias on $LATEST)" : "");
+			move(pl, sa, a, target,
+			    primary == 0     ? " (drift: alias on $LATEST)"
+			    : sa->nsteps > 0 ? " (rollback: at once)"
+			                     : "");
 	}
 }
 
@@ -798,7 +837,8 @@ plan_next_sim(const struct spec_function *want, const struct obs_function *have,
 		return 0;
 	}
 	if (!have->exists) {
-		blocked(&pl, "function missing");
+		if ((rc = create(&pl, err)) != 0)
+			goto fail;
 		return 0;
 	}
 	if (digest != NULL)
@@ -1034,6 +1074,18 @@ sim_apply(struct sim *s, const struct plan_action *a)
 	struct obs_latest *l = &s->f.latest;
 
 	switch (a->kind) {
+	case PLAN_CREATE_FUNCTION:
+		/* Created Pending, with nothing published and nothing referencing it. */
+		s->f.exists = true;
+		set_str(&l->package_type, "Image");
+		sim_update_code(s, a);
+		sim_update_config(s, a);
+		set_str(&l->state, "Pending");
+		set_str(&l->last_update_status, NULL);
+		set_str(&l->revision_id, NULL);
+		s->f.versions_listed = true;
+		s->f.refs_listed = true;
+		break;
 	case PLAN_UPDATE_CODE:
 	case PLAN_UPDATE_CONFIG:
 		if (a->kind == PLAN_UPDATE_CODE)

@@ -30,6 +30,7 @@ enum plan_kind {
 	PLAN_WAIT_CANARY,    /* the canary step runs until `until` */
 	PLAN_DELETE_VERSION, /* prune */
 	PLAN_BLOCKED,        /* cannot proceed: why says so (quarantined, suspended, missing) */
+	PLAN_CREATE_FUNCTION, /* CreateFunction: an image function with role and image */
 };
 
 /* Configuration fields to set on $LATEST; only those with has_ set. */
@@ -57,8 +58,8 @@ struct plan_action {
 	char *why; /* one line for people: "image :v41 -> :v42", "drift: live moved by hand" */
 	/* The kind-specific parts are pointers, NULL when unused: a plan of 10,000 functions
 	 * holds ~50,000 actions, and inline they tripled its size (bench/plan). */
-	struct spec_code *code;     /* UPDATE_CODE */
-	struct plan_config *config; /* UPDATE_CONFIG */
+	struct spec_code *code;     /* UPDATE_CODE, CREATE_FUNCTION */
+	struct plan_config *config; /* UPDATE_CONFIG, CREATE_FUNCTION (every managed field) */
 	char *payload;              /* SMOKE_TEST: JSON sent */
 	char *expect;               /* SMOKE_TEST: JSON the result must contain, or NULL */
 	char *description;          /* PUBLISH: the version's; *_ALIAS: the alias's */

@@ -19,6 +19,7 @@ static const char *const kind_names[] = {
     [PLAN_WAIT_CANARY] = "wait_canary",
     [PLAN_DELETE_VERSION] = "delete_version",
     [PLAN_BLOCKED] = "blocked",
+    [PLAN_CREATE_FUNCTION] = "create_function",
 };
 
 static const char *const mode_names[] = {
@@ -33,16 +34,6 @@ kstr_known(struct jsonw *w, const char *key, const char *s)
 {
 	jsonw_key(w, key);
 	if (s == NULL || s[0] == '\0')
-		jsonw_null(w);
-	else
-		jsonw_string(w, s);
-}
-
-static void
-kstr_null(struct jsonw *w, const char *key, const char *s)
-{
-	jsonw_key(w, key);
-	if (s == NULL)
 		jsonw_null(w);
 	else
 		jsonw_string(w, s);
@@ -90,7 +81,7 @@ code_json(struct jsonw *w, const struct spec_code *c)
 	} else {
 		jsonw_kstr(w, "s3_bucket", c->s3_bucket);
 		jsonw_kstr(w, "s3_key", c->s3_key);
-		kstr_null(w, "s3_object_version", c->s3_object_version);
+		jsonw_kstr_null(w, "s3_object_version", c->s3_object_version);
 	}
 	jsonw_object_close(w);
 }
@@ -134,8 +125,12 @@ action_json(struct jsonw *w, const struct plan_action *a)
 {
 	jsonw_object_open(w);
 	jsonw_kstr(w, "kind", kind_names[a->kind]);
-	kstr_null(w, "why", a->why);
+	jsonw_kstr_null(w, "why", a->why);
 	switch (a->kind) {
+	case PLAN_CREATE_FUNCTION:
+		code_json(w, a->code);
+		config_json(w, a->config);
+		break;
 	case PLAN_UPDATE_CODE:
 		code_json(w, a->code);
 		kstr_known(w, "revision_id", a->revision_id);
@@ -169,7 +164,7 @@ action_json(struct jsonw *w, const struct plan_action *a)
 			jsonw_kint(w, "until", a->until);
 			break;
 		}
-		kstr_null(w, "description", a->description);
+		jsonw_kstr_null(w, "description", a->description);
 		kstr_known(w, "digest", a->digest);
 		kstr_known(w, "revision_id", a->revision_id);
 		break;
@@ -193,7 +188,7 @@ function_json(const struct plan_function *pf, struct buf *b)
 	jsonw_kstr(&w, "mode", mode_names[pf->mode]);
 	kstr_known(&w, "digest", pf->digest);
 	jsonw_kbool(&w, "in_sync", pf->in_sync);
-	kstr_null(&w, "summary", pf->summary);
+	jsonw_kstr_null(&w, "summary", pf->summary);
 	jsonw_key(&w, "actions");
 	jsonw_array_open(&w);
 	for (i = 0; i < pf->n; i++)

@@ -515,7 +515,8 @@ plan_text_summary(const struct spec_function *want, const struct obs_function *h
 		case PLAN_WAIT_UPDATED:
 			/* Waiting after our own update goes without saying. */
 			if (i > 0 &&
-			    (a[-1].kind == PLAN_UPDATE_CODE || a[-1].kind == PLAN_UPDATE_CONFIG))
+			    (a[-1].kind == PLAN_UPDATE_CODE || a[-1].kind == PLAN_UPDATE_CONFIG ||
+			        a[-1].kind == PLAN_CREATE_FUNCTION))
 				break;
 			frag_start(&w);
 			buf_printf(&w.b, "wait: %s", a->why);
@@ -540,6 +541,10 @@ plan_text_summary(const struct spec_function *want, const struct obs_function *h
 		case PLAN_BLOCKED:
 			frag_start(&w);
 			buf_printf(&w.b, "blocked: %s", a->why);
+			break;
+		case PLAN_CREATE_FUNCTION:
+			frag_start(&w);
+			buf_puts(&w.b, "create function");
 			break;
 		case PLAN_CREATE_ALIAS:
 			frag_start(&w);

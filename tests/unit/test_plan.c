@@ -409,9 +409,15 @@ test_plan__blocked(void **state)
 
 	/* Missing. */
 	f.mode = SPEC_MODE_ENFORCE;
-	expect_summary(&f, NULL, "blocked: function missing", false);
+	expect_summary(&f, NULL,
+	    "blocked: function missing (tether creates image functions that declare image and "
+	    "role)",
+	    false);
 	o.exists = false;
-	expect_summary(&f, &o, "blocked: function missing", false);
+	expect_summary(&f, &o,
+	    "blocked: function missing (tether creates image functions that declare image and "
+	    "role)",
+	    false);
 
 	spec_function_clear(&f);
 	obs_function_clear(&o);
