@@ -23,7 +23,9 @@ struct cli {
 	const char *ref;             /* --ref REF */
 	const char *env;             /* --env ENV: the environments/<env>.yaml overlay */
 	const char *path;      /* --path DIR: the desired state's folder inside the repository */
-	const char *state_dir; /* --state-dir DIR */
+	const char *state_dir; /* --state-dir DIR; NULL: STATE_DIR_DEFAULT where one is used */
+	const char *function;  /* --function F (history) */
+	long concurrency;      /* --concurrency N (apply); 0: the default */
 	bool json;             /* --output json */
 	bool verbose;          /* -v */
 	bool log_json;         /* --log-format json */
@@ -34,6 +36,9 @@ struct cli {
 int cmd_observe(const struct cli *cli, int argc, char **argv);
 int cmd_validate(const struct cli *cli, int argc, char **argv);
 int cmd_plan(const struct cli *cli, int argc, char **argv);
+int cmd_apply(const struct cli *cli, int argc, char **argv);
+int cmd_history(const struct cli *cli, int argc, char **argv);
+int cmd_status(const struct cli *cli, int argc, char **argv);
 
 /* Print "tether: <message>" and a hint to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) PRINTFLIKE(1, 2);

@@ -12,17 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <ev.h>
 
-#include "aws/endpoint.h"
 #include "common/xmalloc.h"
 #include "controller/cli.h"
+#include "controller/desired.h"
 #include "deploy/observe.h"
-#include "gitwatch/source.h"
-#include "reconcile/load.h"
 #include "reconcile/plan.h"
 
 /* One region's observation. */
@@ -53,30 +50,16 @@ observed_cb(struct observe *o, void *arg)
 		ev_break(run->loop, EVBREAK_ONE);
 }
 
-/* The regions of the desired functions, each once (spec functions are sorted by region). */
-static void
-collect_regions(struct plan_run *run, const struct spec *want)
-{
-	size_t i;
-
-	run->regions = want->n > 0 ? xcalloc(want->n, sizeof(*run->regions)) : NULL;
-	for (i = 0; i < want->n; i++) {
-		if (run->nregions > 0 &&
-		    strcmp(run->regions[run->nregions - 1].region, want->functions[i].region) == 0)
-			continue;
-		run->regions[run->nregions++].region = xstrdup(want->functions[i].region);
-	}
-}
-
 /*
  * Observe every desired function, one session per region. Prints each function that
  * could not be observed, and the read calls made per region. Returns 0 with the
  * observations in *have, or -1.
  */
 static int
-observe_all(struct plan_run *run, const struct cli *cli, const struct spec *want,
+observe_all(struct plan_run *run, const struct cli *cli, const struct desired *d,
     struct obs_function **have, size_t *nhave)
 {
+	const struct spec *want = &d->spec;
 	struct session_opts so = cli->session;
 	struct observe_opts oo = OBSERVE_OPTS_INIT;
 	const struct observe_result *res;
@@ -89,7 +72,9 @@ observe_all(struct plan_run *run, const struct cli *cli, const struct spec *want
 
 	*have = NULL;
 	*nhave = 0;
-	collect_regions(run, want);
+	run->regions = want->n > 0 ? xcalloc(want->n, sizeof(*run->regions)) : NULL;
+	for (i = 0; i < d->nregions; i++)
+		run->regions[run->nregions++].region = xstrdup(d->regions[i]);
 	for (i = 0; i < run->nregions; i++) {
 		so.region = run->regions[i].region;
 		if (session_new(&run->regions[i].session, run->loop, &so, &err) != 0) {
@@ -166,129 +151,35 @@ plan_run_free(struct plan_run *run)
 	free(run->regions);
 }
 
-/* "deploy/lambda/" for --path "./deploy//lambda/", as the repository names it; "" for none. */
-static char *
-display_prefix(const char *path)
-{
-	const char *p = path != NULL ? path : "", *end;
-	size_t len, n = 0;
-	char *out = xmalloc(strlen(p) + 2);
-
-	while (*p != '\0') {
-		end = p + strcspn(p, "/");
-		len = (size_t)(end - p);
-		if (len > 0 && !(len == 1 && p[0] == '.')) {
-			memcpy(out + n, p, len);
-			n += len;
-			out[n++] = '/';
-		}
-		p = *end == '/' ? end + 1 : end;
-	}
-	out[n] = '\0';
-	return out;
-}
-
-/* A directory that is neither a working copy (.git) nor a bare repository (HEAD). */
-static bool
-plain_directory(const char *path)
-{
-	struct stat st;
-	char *p;
-	bool plain;
-
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		return false;
-	p = xasprintf("%s/.git", path);
-	plain = stat(p, &st) != 0;
-	free(p);
-	p = xasprintf("%s/HEAD", path);
-	plain = plain && stat(p, &st) != 0;
-	free(p);
-	return plain;
-}
-
-/* The region functions get when they name none: --region, AWS_REGION, the profile. */
-static char *
-default_region(const struct cli *cli)
-{
-	struct endpoint_opts eo = ENDPOINT_OPTS_INIT;
-	struct err err = ERR_INIT;
-	char *region = NULL;
-
-	eo.region = cli->session.region;
-	eo.endpoint = cli->session.endpoint;
-	eo.profile = cli->session.profile;
-	if (endpoint_region(&region, &eo, &err) != 0) {
-		/* An unreadable profile: functions without a region are reported by the loader. */
-		log_warn("plan", "no default region: %s", err.message);
-		return NULL;
-	}
-	return region;
-}
-
 int
 cmd_plan(const struct cli *cli, int argc, char **argv)
 {
-	struct fileset fs = FILESET_INIT;
-	struct source_commit commit;
-	struct load_opts lo = LOAD_OPTS_INIT;
-	struct spec want = SPEC_INIT;
-	struct diags diags = DIAGS_INIT;
+	struct desired d;
 	struct plan plan = PLAN_INIT;
 	struct plan_ctx ctx;
 	struct plan_run run;
 	struct obs_function *have = NULL;
 	size_t nhave = 0, i;
 	struct err err = ERR_INIT;
-	char *region = NULL, *prefix = NULL, *cache = NULL;
-	int lrc, rc = CLI_EXIT_ERROR;
+	int rc = CLI_EXIT_ERROR;
 
-	memset(&commit, 0, sizeof(commit));
+	memset(&d, 0, sizeof(d));
 	memset(&run, 0, sizeof(run));
 	if (argc > 0)
 		return cli_usage_error("plan takes no arguments (\"%s\"); use --repo", argv[0]);
 	if (cli->repo == NULL)
 		return cli_usage_error("%s", "plan needs --repo URL|PATH (a git repository)");
-
-	/* Repositories fetched over the network are cached under the state directory. */
-	if (cli->state_dir != NULL)
-		cache = xasprintf("%s/repos", cli->state_dir);
-	if (source_read_git(cli->repo, cli->ref, cli->path, cache, &fs, &commit, &err) != 0) {
-		fprintf(stderr, "tether: %s\n", err.message);
-		if (plain_directory(cli->repo))
-			fprintf(stderr,
-			    "tether: plan reads a commit; 'tether validate %s' checks a "
-			    "directory\n",
-			    cli->repo);
+	if (desired_read(cli, "plan", &d) != 0)
 		goto out;
-	}
-	log_info("plan", "commit %.12s (%s): %s", commit.id, commit.ref, commit.summary);
-
-	region = default_region(cli);
-	lo.env = cli->env;
-	lo.default_region = region;
-	/* Diagnostics name files as they are in the repository. */
-	prefix = display_prefix(cli->path);
-	lo.display_prefix = prefix;
-	lrc = load_desired(&fs, &lo, &want, &diags);
-	fileset_free(&fs); /* the spec holds what is needed */
-	diags_sort(&diags);
-	diags_print(&diags, stderr);
-	if (lrc != 0) {
-		fprintf(stderr,
-		    "tether: %zu error%s in the desired state at %.12s; nothing planned\n",
-		    diags.errors, diags.errors == 1 ? "" : "s", commit.id);
-		goto out;
-	}
 
 	run.loop = ev_default_loop(EVFLAG_AUTO);
-	if (observe_all(&run, cli, &want, &have, &nhave) != 0)
+	if (observe_all(&run, cli, &d, &have, &nhave) != 0)
 		goto out;
 
 	ctx.now = (long)time(NULL);
-	ctx.commit = commit.id;
-	ctx.ref = commit.ref;
-	if (plan_build(&want, have, nhave, &ctx, &plan, &err) != 0) {
+	ctx.commit = d.commit.id;
+	ctx.ref = d.commit.ref;
+	if (plan_build(&d.spec, have, nhave, &ctx, &plan, &err) != 0) {
 		fprintf(stderr, "tether: %s\n", err.message);
 		goto out;
 	}
@@ -309,12 +200,6 @@ out:
 	plan_run_free(&run);
 	if (run.loop != NULL)
 		ev_loop_destroy(run.loop);
-	spec_free(&want);
-	diags_free(&diags);
-	fileset_free(&fs);
-	source_commit_clear(&commit);
-	free(prefix);
-	free(region);
-	free(cache);
+	desired_free(&d);
 	return rc;
 }

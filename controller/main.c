@@ -19,6 +19,11 @@ static const char usage_text[] =
     "invalid\n"
     "  plan                    show what apply would do (--repo/--ref); exit 0 in sync, 2 changes, "
     "1 error\n"
+    "  apply                   converge live functions to a commit (--repo/--ref) once; exit 0 "
+    "converged,\n"
+    "                          1 when any function failed or is blocked\n"
+    "  history                 print the manifests: every action taken (--function F)\n"
+    "  status                  per function: last commit applied, aliases, errors, quarantine\n"
     "  observe [FUNCTION...]   print the live state of functions (all when none named):\n"
     "                          $LATEST, published versions, aliases and their routing\n"
     "  version                 print the version\n"
@@ -38,7 +43,9 @@ static const char usage_text[] =
     "  --api-rps N             cap tether's share of the 15/s Lambda control-plane quota\n"
     "\n"
     "Other:\n"
-    "  --state-dir DIR         tether's state directory\n"
+    "  --state-dir DIR         tether's state directory (default ./.tether)\n"
+    "  --concurrency N         functions converged at the same time (apply; default 8)\n"
+    "  --function F            only this function (history)\n"
     "  --output text|json      output format (default text)\n"
     "  --log-format text|json  log format on stderr (default text)\n"
     "  -v, --verbose           more detail (validate: the normalized desired state; logs: debug)\n"
@@ -70,6 +77,19 @@ parse_rps(const char *s, double *out)
 	return 0;
 }
 
+static int
+parse_count(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const struct cli *, int, char **);
@@ -77,6 +97,9 @@ static const struct {
     {"validate", cmd_validate},
     {"plan", cmd_plan},
     {"observe", cmd_observe},
+    {"apply", cmd_apply},
+    {"history", cmd_history},
+    {"status", cmd_status},
 };
 
 int
@@ -93,6 +116,8 @@ main(int argc, char **argv)
 		OPT_ENV,
 		OPT_PATH,
 		OPT_STATE_DIR,
+		OPT_CONCURRENCY,
+		OPT_FUNCTION,
 		OPT_LOG_FORMAT
 	};
 	static const struct option longopts[] = {
@@ -106,6 +131,8 @@ main(int argc, char **argv)
 	    {"env", required_argument, NULL, OPT_ENV},
 	    {"path", required_argument, NULL, OPT_PATH},
 	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+	    {"function", required_argument, NULL, OPT_FUNCTION},
 	    {"output", required_argument, NULL, 'o'},
 	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -158,6 +185,14 @@ main(int argc, char **argv)
 			break;
 		case OPT_STATE_DIR:
 			cli.state_dir = optarg;
+			break;
+		case OPT_CONCURRENCY:
+			if (parse_count(optarg, 1, 256, &cli.concurrency) != 0)
+				return cli_usage_error(
+				    "--concurrency wants a number in [1, 256], not \"%s\"", optarg);
+			break;
+		case OPT_FUNCTION:
+			cli.function = optarg;
 			break;
 		case 'o':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "deploy/observe.h"
+#include "deploy/state.h"
 
 const char *const observe_call_names[] = {
     [OBSERVE_LIST_FUNCTIONS] = "ListFunctions",
@@ -78,6 +79,8 @@ struct observe {
 	size_t concurrency;
 	observe_done_cb done;
 	void *arg;
+	observe_cache_cb cache;
+	void *cache_arg;
 
 	struct observe_result *results;
 	struct fnobs *fns;
@@ -238,8 +241,8 @@ kv_cmp(const void *a, const void *b)
 }
 
 /* $LATEST from a FunctionConfiguration (ListFunctions: no status, no image URI). */
-static void
-latest_fill(struct obs_function *fn, const struct lambda_function *src)
+void
+observe_fill_latest(struct obs_function *fn, const struct lambda_function *src)
 {
 	struct obs_latest *l = &fn->latest;
 	size_t i, n = 0;
@@ -299,8 +302,8 @@ mark_missing(struct fnobs *f)
 	f->res->fn.exists = false;
 }
 
-static bool
-parse_version(const char *s, long *out)
+bool
+observe_parse_version(const char *s, long *out)
 {
 	char *end;
 	long v;
@@ -314,8 +317,8 @@ parse_version(const char *s, long *out)
 	return true;
 }
 
-static void
-version_fill(struct obs_version *v, long number, const struct lambda_function *src)
+void
+observe_fill_version(struct obs_version *v, long number, const struct lambda_function *src)
 {
 	memset(v, 0, sizeof(*v));
 	v->number = number;
@@ -476,7 +479,7 @@ canary_starts(const struct fnobs *f, bool publishes)
 		if (sa->target == SPEC_ALIAS_CURRENT && (publishes || holder == NULL))
 			return true;
 		target = sa->target == SPEC_ALIAS_PINNED ? sa->version : holder->number;
-		if (!parse_version(a->version, &live) || live != target ||
+		if (!observe_parse_version(a->version, &live) || live != target ||
 		    a->routing_version != NULL)
 			return true;
 	}
@@ -537,7 +540,7 @@ latest_cb(const struct lambda_function *fn, const struct err *e, void *arg)
 		fnobs_fail(f, e);
 		return;
 	}
-	latest_fill(&f->res->fn, fn);
+	observe_fill_latest(&f->res->fn, fn);
 	f->latest_read = true;
 	step_refs(f, true);
 }
@@ -591,9 +594,9 @@ all_versions_cb(const struct lambda_function_page *page, const struct err *e, vo
 	fn->versions = page->n > 0 ? xcalloc(page->n, sizeof(*fn->versions)) : NULL;
 	for (i = 0; i < page->n; i++) {
 		/* $LATEST comes first; it is not a published version. */
-		if (!parse_version(page->items[i].version, &number))
+		if (!observe_parse_version(page->items[i].version, &number))
 			continue;
-		version_fill(&fn->versions[fn->nversions++], number, &page->items[i]);
+		observe_fill_version(&fn->versions[fn->nversions++], number, &page->items[i]);
 	}
 	qsort(fn->versions, fn->nversions, sizeof(*fn->versions), version_cmp);
 	fn->versions_listed = true;
@@ -636,7 +639,7 @@ named_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 	} else {
 		fn->versions =
 		    xreallocarray(fn->versions, fn->nversions + 1, sizeof(*fn->versions));
-		version_fill(&fn->versions[fn->nversions++], number, lf);
+		observe_fill_version(&fn->versions[fn->nversions++], number, lf);
 	}
 	if (f->reqs != NULL)
 		return;
@@ -664,6 +667,47 @@ push_number(long **v, size_t *n, long x)
 }
 
 /*
+ * The versions from the state directory's cache, when it is complete for the function
+ * and knows every version the aliases name (published versions never change, so what
+ * it holds is what ListVersionsByFunction would say, short of other writers' publishes
+ * since, which the executor notices when Lambda numbers its next publish). Returns true
+ * when it served them.
+ */
+static bool
+from_cache(struct fnobs *f)
+{
+	const struct state_function *sf;
+	struct obs_function *fn = &f->res->fn;
+	const struct obs_alias *a;
+	long v;
+	size_t i;
+
+	sf = f->o->cache != NULL ? f->o->cache(f->res->want, f->o->cache_arg) : NULL;
+	if (sf == NULL || !sf->versions_complete)
+		return false;
+	for (i = 0; i < fn->naliases; i++) {
+		a = &fn->aliases[i];
+		if ((observe_parse_version(a->version, &v) && v > sf->versions_through) ||
+		    (observe_parse_version(a->routing_version, &v) && v > sf->versions_through) ||
+		    (a->has_canary && a->canary.stable > sf->versions_through))
+			return false;
+	}
+	versions_clear(fn);
+	fn->versions = sf->nversions > 0 ? xcalloc(sf->nversions, sizeof(*fn->versions)) : NULL;
+	for (i = 0; i < sf->nversions; i++) {
+		fn->versions[i] = sf->versions[i];
+		fn->versions[i].description = dup_opt(sf->versions[i].description);
+		fn->versions[i].code_sha256 = dup_opt(sf->versions[i].code_sha256);
+	}
+	fn->nversions = sf->nversions;
+	fn->versions_listed = true;
+	f->res->from_cache = true;
+	fnobs_set_state(f, FNOBS_ALL_VERSIONS, "from the version cache");
+	step_after_versions(f);
+	return true;
+}
+
+/*
  * The versions: every one when retain is set (pruning needs the whole list) or when no
  * alias names anything yet; otherwise first only those the aliases (primary, weighted,
  * a canary's stable one) and the pins name, read with GetFunction — the 100/s bucket, not
@@ -681,14 +725,16 @@ step_versions(struct fnobs *f)
 	struct req *r;
 	struct err e = ERR_INIT;
 
+	if (from_cache(f))
+		return;
 	if (w->has_retain) {
 		step_all_versions(f, "retain is set");
 		return;
 	}
 	for (i = 0; i < fn->naliases; i++) {
-		if (parse_version(fn->aliases[i].version, &v))
+		if (observe_parse_version(fn->aliases[i].version, &v))
 			push_number(&named, &nnamed, v);
-		if (parse_version(fn->aliases[i].routing_version, &v))
+		if (observe_parse_version(fn->aliases[i].routing_version, &v))
 			push_number(&named, &nnamed, v);
 		if (fn->aliases[i].has_canary)
 			push_number(&named, &nnamed, fn->aliases[i].canary.stable);
@@ -794,7 +840,7 @@ confirm_cb(const struct lambda_function *fn, const struct err *e, void *arg)
 		fnobs_fail(f, e);
 		return;
 	}
-	latest_fill(&f->res->fn, fn);
+	observe_fill_latest(&f->res->fn, fn);
 	f->latest_read = true;
 	step_aliases(f);
 }
@@ -808,7 +854,7 @@ begin(struct fnobs *f)
 	struct err e = ERR_INIT;
 
 	if (f->listed)
-		latest_fill(&f->res->fn, &f->listing);
+		observe_fill_latest(&f->res->fn, &f->listing);
 	if (w->mode == SPEC_MODE_SUSPEND) {
 		/* Neither look nor touch: what the listing said is all. */
 		fnobs_finish(f, FNOBS_DONE, "suspended");
@@ -936,6 +982,8 @@ observe_start(
 	o->concurrency = opts->concurrency > 0 ? opts->concurrency : OBSERVE_CONCURRENCY;
 	o->done = opts->done;
 	o->arg = opts->arg;
+	o->cache = opts->cache;
+	o->cache_arg = opts->cache_arg;
 	ev_timer_init(&o->finish, finish_cb, 0.0, 0.0);
 	for (i = 0; i < want->n; i++)
 		if (strcmp(want->functions[i].region, opts->region) == 0)
@@ -954,7 +1002,7 @@ observe_start(
 		                                                 : want->functions[i].name;
 		o->n++;
 	}
-	if (o->n == 0) {
+	if (o->n == 0 || opts->no_listing) {
 		schedule(o);
 		*out = o;
 		return 0;

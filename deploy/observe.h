@@ -13,8 +13,10 @@
  * truthfully which lists are complete; latest.state is NULL when $LATEST's status was not
  * read (ListFunctions does not report it).
  *
- * Quarantined digests and staged S3 code come from the state directory, which does not
- * exist yet (issue 5): they are left empty.
+ * With a version cache (deploy/state.h) that is complete for a function, the versions come
+ * from the cache instead of ListVersionsByFunction, unless an alias names a version the
+ * cache cannot know (above its `through`). Quarantined digests and staged S3 code are left
+ * empty: the caller, which owns the state directory, fills them in.
  */
 #ifndef TETHER_DEPLOY_OBSERVE_H
 #define TETHER_DEPLOY_OBSERVE_H
@@ -28,6 +30,8 @@
 #include "common/err.h"
 #include "reconcile/observed.h"
 #include "reconcile/spec.h"
+
+struct state_function;
 
 /* Functions observed at the same time, by default. */
 #define OBSERVE_CONCURRENCY 16
@@ -52,10 +56,13 @@ struct observe_result {
 	struct obs_function fn;              /* the observation (valid when err.code == 0) */
 	struct err err;                      /* why it could not be observed; code 0: it was */
 	unsigned calls[OBSERVE_CALL__COUNT]; /* calls made for this function */
+	bool from_cache;                     /* the versions came from the version cache */
 };
 
 struct observe;
 typedef void (*observe_done_cb)(struct observe *o, void *arg);
+/* The state directory's record of a function (for its version cache), or NULL. */
+typedef const struct state_function *(*observe_cache_cb)(const struct spec_function *f, void *arg);
 
 struct observe_opts {
 	struct ev_loop *loop;         /* required */
@@ -64,11 +71,17 @@ struct observe_opts {
 	size_t concurrency;           /* 0: OBSERVE_CONCURRENCY */
 	observe_done_cb done;         /* required; called once, from the loop */
 	void *arg;
+	/* Skip the region's ListFunctions listing and read each function's $LATEST with
+	 * GetFunction (the 100/s bucket): for observing a few functions, or when the shared
+	 * bucket is the scarce one (apply). */
+	bool no_listing;
+	observe_cache_cb cache; /* NULL: no version cache */
+	void *cache_arg;
 };
 
-#define OBSERVE_OPTS_INIT                       \
-	{                                       \
-		NULL, NULL, NULL, 0, NULL, NULL \
+#define OBSERVE_OPTS_INIT                                          \
+	{                                                          \
+		NULL, NULL, NULL, 0, NULL, NULL, false, NULL, NULL \
 	}
 
 /*
@@ -91,5 +104,16 @@ unsigned observe_region_calls(const struct observe *o, enum observe_call call);
  * their errors and counts.
  */
 void observe_take(struct observe *o, struct obs_function **out, size_t *n);
+
+/*
+ * Fold what Lambda answered into an observation: $LATEST from a FunctionConfiguration
+ * (also sets arn, account and exists), and a published version from a version's
+ * configuration (its description parsed for tether's mark). For the executor, whose
+ * mutating calls answer with the new state.
+ */
+void observe_fill_latest(struct obs_function *fn, const struct lambda_function *src);
+void observe_fill_version(struct obs_version *v, long number, const struct lambda_function *src);
+/* A FunctionVersion that names a published version: its number; else false. */
+bool observe_parse_version(const char *s, long *out);
 
 #endif
