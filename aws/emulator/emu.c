@@ -7,6 +7,7 @@
 #include "aws/emulator/emu.h"
 #include "aws/emulator/esm.h"
 #include "aws/emulator/fn.h"
+#include "aws/emulator/hook.h"
 #include "aws/emulator/invoke.h"
 #include "aws/emulator/layer.h"
 #include "aws/emulator/model.h"
@@ -19,6 +20,7 @@
 
 #define PRNG_SEED 0x9e3779b97f4a7c15ULL
 #define FUNCTION_ERROR_MAX 64
+#define REASON_CODE_MAX 64
 
 struct op {
 	const char *name;
@@ -122,6 +124,12 @@ emu_reset(struct emu *emu)
 	for (i = 0; i < emu->results.n; i++)
 		model_result_free(emu->results.v[i]);
 	vec_free(&emu->results);
+	for (i = 0; i < emu->failures.n; i++)
+		model_failure_free(emu->failures.v[i]);
+	vec_free(&emu->failures);
+	for (i = 0; i < emu->hooks.n; i++)
+		model_hook_free(emu->hooks.v[i]);
+	vec_free(&emu->hooks);
 	emu->esm_seq = 0;
 	emu->prng = PRNG_SEED;
 }
@@ -225,8 +233,11 @@ emu_handle(struct emu *emu, enum emu_op op, const struct emu_request *in, struct
 		    in->method != NULL ? in->method : "", in->path != NULL ? in->path : "");
 		return;
 	}
-	if (req_init(&r, emu, op, in, reply) == 0)
+	if (req_init(&r, emu, op, in, reply) == 0) {
+		if (emu->hooks.n > 0)
+			hook_fire(&r);
 		ops[op].run(&r);
+	}
 	req_free(&r);
 }
 
@@ -274,6 +285,73 @@ emu_set_invoke(struct emu *emu, const char *key, const char *payload, const char
 	res->function_error = function_error != NULL ? xstrdup(function_error) : NULL;
 	model_result_put(emu, res);
 	return 0;
+}
+
+/* A reason code as Lambda's enums spell them, newer ones included: FunctionError.InitTimeout. */
+static bool
+reason_code_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > REASON_CODE_MAX ||
+	    !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+		return false;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
+			return false;
+	return true;
+}
+
+int
+emu_set_update_failure(
+    struct emu *emu, const char *key, const char *reason, const char *reason_code, struct err *err)
+{
+	struct model_failure *f;
+
+	if (key == NULL || key[0] == '\0' || strlen(key) > 2048) {
+		err_set(err, ERR_INVALID, "update failure: the key must be 1..2048 bytes");
+		return -1;
+	}
+	if (reason == NULL || reason[0] == '\0' || strlen(reason) > EMU_FAILURE_REASON_MAX) {
+		err_set(err, ERR_INVALID, "update failure %s: the reason must be 1..%d bytes", key,
+		    EMU_FAILURE_REASON_MAX);
+		return -1;
+	}
+	if (reason_code == NULL)
+		reason_code = EMU_FAILURE_CODE_DEFAULT;
+	if (!reason_code_ok(reason_code)) {
+		err_set(err, ERR_INVALID,
+		    "update failure %s: the reason code must be [A-Za-z][A-Za-z0-9.]*, at most %d "
+		    "bytes",
+		    key, REASON_CODE_MAX);
+		return -1;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->key = xstrdup(key);
+	f->why.reason = xstrdup(reason);
+	f->why.code = xstrdup(reason_code);
+	model_failure_put(emu, f);
+	return 0;
+}
+
+bool
+emu_clear_update_failure(struct emu *emu, const char *key)
+{
+	return key != NULL && model_failure_remove(emu, key);
+}
+
+int
+emu_add_hook(struct emu *emu, const char *operation, const char *function, const char *code_json,
+    const char *config_json, struct err *err)
+{
+	return hook_add(emu, operation, function, code_json, config_json, err);
+}
+
+int
+emu_list_hooks(const struct emu *emu, struct buf *out)
+{
+	return hook_list(emu, out);
 }
 
 int

@@ -105,7 +105,7 @@ enum emu_op emu_route(const char *method, const char *path, const char *query);
 
 int emu_new(struct emu **out, const struct emu_opts *opts);
 void emu_free(struct emu *emu);
-/* Forget every function, layer, mapping and invoke result. */
+/* Forget every function, layer, mapping, invoke result, update-failure rule and hook. */
 void emu_reset(struct emu *emu);
 
 void emu_reply_init(struct emu_reply *reply);
@@ -128,6 +128,41 @@ void emu_handle(
  */
 int emu_set_invoke(struct emu *emu, const char *key, const char *payload,
     const char *function_error, struct err *err);
+
+#define EMU_FAILURE_REASON_MAX 1024
+#define EMU_FAILURE_CODE_DEFAULT "InvalidImage"
+
+/*
+ * Make code key (an image URI or a zip's CodeSha256) fail to deploy, with reason and
+ * reason_code (NULL: EMU_FAILURE_CODE_DEFAULT): a CreateFunction ends its Pending window in
+ * State Failed, an UpdateFunctionCode or UpdateFunctionConfiguration its InProgress window
+ * in LastUpdateStatus Failed, and a published version is Failed. The rules in force when
+ * such a request is accepted decide its outcome. Replaces a rule with the same key. Returns
+ * 0, or -1 with err filled.
+ */
+int emu_set_update_failure(
+    struct emu *emu, const char *key, const char *reason, const char *reason_code, struct err *err);
+/* Remove the update-failure rule for key. Returns whether there was one. */
+bool emu_clear_update_failure(struct emu *emu, const char *key);
+
+#define EMU_HOOKS_MAX 64
+#define EMU_HOOKS_LIST_MAX (1024 * 1024)
+
+/*
+ * Add a one-shot intercept: before the model serves the next request of operation (a name
+ * from emu_op_name()) that names function (any request of it, for an operation that names
+ * no function), $LATEST of function gets the code in code_json (UpdateFunctionCode's code
+ * members) and the members of config_json (UpdateFunctionConfiguration's), as if another
+ * client had updated it and the update had completed: new RevisionId, LastModified now,
+ * LastUpdateStatus Successful. It waits for a later matching request while the function is
+ * not Active or an update is in progress. Either JSON text may be NULL, not both; both are
+ * checked against the function as the Update* operations check them. Hooks fire in the
+ * order they were added, one per request. Returns 0, or -1 with err filled.
+ */
+int emu_add_hook(struct emu *emu, const char *operation, const char *function,
+    const char *code_json, const char *config_json, struct err *err);
+/* The hooks that have not fired, as {"intercepts": [...]} into out. Returns 0, or -1. */
+int emu_list_hooks(const struct emu *emu, struct buf *out);
 
 /*
  * Save the whole model as JSON (settling every Pending/InProgress window first), or load it

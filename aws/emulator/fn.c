@@ -9,9 +9,9 @@
 #include "aws/emulator/render.h"
 #include "common/xmalloc.h"
 
-#define PENDING_MESSAGE                                                                 \
+#define STATE_MESSAGE                                                                   \
 	"The operation cannot be performed at this time. The function is currently in " \
-	"the following state: Pending"
+	"the following state: %s"
 #define STALE_MESSAGE                                                               \
 	"The Revision Id provided does not match the latest Revision Id. Call the " \
 	"GetFunction/GetAlias API to retrieve the latest Revision Id"
@@ -24,8 +24,9 @@ fn_busy(struct req *r, const struct model_fn *fn)
 {
 	char *arn;
 
-	if (fn->state == MODEL_STATE_PENDING) {
-		req_error(r, 409, "ResourceConflictException", PENDING_MESSAGE);
+	if (fn->state != MODEL_STATE_ACTIVE) {
+		req_error(r, 409, "ResourceConflictException", STATE_MESSAGE,
+		    model_state_names[fn->state]);
 		return true;
 	}
 	if (fn->update == MODEL_UPDATE_INPROGRESS) {
@@ -91,9 +92,19 @@ respond_version(struct req *r, int status, const struct model_fn *fn, const stru
 	respond_config(r, status, fn, ver, name);
 }
 
+/* Set a window's verdict from the update-failure rule for cfg's code (none: success). */
+static void
+judge(struct req *r, struct model_reason *verdict, const struct model_cfg *cfg)
+{
+	const struct model_failure *f = model_failure_for(r->emu, cfg);
+
+	model_reason_set(verdict, f != NULL ? &f->why : NULL);
+}
+
 /*
  * Publish $LATEST as the next version. It is Pending until active_at when that is later
- * than now (published together with a create or an update), else Active at once.
+ * than now (published together with a create or an update), else Active at once, or Failed
+ * at once when an update-failure rule matches its code.
  */
 static struct model_ver *
 publish_version(struct req *r, struct model_fn *fn, const char *description, uint64_t active_at)
@@ -108,6 +119,11 @@ publish_version(struct req *r, struct model_fn *fn, const char *description, uin
 	model_revision(ver->cfg.revision);
 	ver->state = active_at > r->now ? MODEL_STATE_PENDING : MODEL_STATE_ACTIVE;
 	ver->active_at = active_at;
+	judge(r, &ver->verdict, &ver->cfg);
+	if (ver->state == MODEL_STATE_ACTIVE && ver->verdict.reason != NULL) {
+		model_reason_move(&ver->failure, &ver->verdict);
+		ver->state = MODEL_STATE_FAILED;
+	}
 	vec_push(&fn->vers, ver);
 	fn->dirty = false;
 	fn->published_from = ver->number;
@@ -192,6 +208,7 @@ fn_create(struct req *r)
 	model_revision(fn->cfg.revision);
 	fn->state = MODEL_STATE_PENDING;
 	fn->active_at = r->now + r->emu->create_delay_ms;
+	judge(r, &fn->verdict, &fn->cfg);
 	fn->update = MODEL_UPDATE_NONE;
 	fn->dirty = true;
 	fn->tags = tags != NULL ? json_deep_copy(tags) : json_object();
@@ -455,15 +472,45 @@ fn_list_versions(struct req *r)
 	free(key);
 }
 
-/* Record an accepted update of $LATEST: new RevisionId, InProgress for update_delay_ms. */
+/*
+ * A copy of $LATEST as it is before an update changes it, for start_update(); NULL when a
+ * failed update already keeps the configuration that last deployed.
+ */
+static struct model_cfg *
+before_update(const struct model_fn *fn)
+{
+	struct model_cfg *cfg;
+
+	if (fn->live != NULL)
+		return NULL;
+	cfg = xmalloc(sizeof(*cfg));
+	model_cfg_copy(cfg, &fn->cfg);
+	return cfg;
+}
+
+/*
+ * Record an accepted update of $LATEST: new RevisionId, InProgress for update_delay_ms, and
+ * the verdict of the update-failure rules on the new code. An update that will fail keeps
+ * before (the configuration before it, from before_update()) for invocations; before is
+ * consumed either way.
+ */
 static void
-start_update(struct req *r, struct model_fn *fn)
+start_update(struct req *r, struct model_fn *fn, struct model_cfg *before)
 {
 	fn->cfg.last_modified = r->wall;
 	model_revision(fn->cfg.revision);
 	model_fn_set_update(fn, MODEL_UPDATE_INPROGRESS, emu_op_name(r->op));
 	fn->update_done_at = r->now + r->emu->update_delay_ms;
 	fn->dirty = true;
+	judge(r, &fn->verdict, &fn->cfg);
+	if (fn->verdict.reason != NULL && fn->live == NULL) {
+		fn->live = before;
+		before = NULL;
+	}
+	if (before != NULL) {
+		model_cfg_free(before);
+		free(before);
+	}
 }
 
 void
@@ -474,6 +521,7 @@ fn_update_code(struct req *r)
 	struct model_fn *fn;
 	struct model_fn shown;
 	struct model_ver *ver;
+	struct model_cfg *before;
 	const char *revision, *arch;
 	bool publish = false, dry = false;
 
@@ -504,10 +552,11 @@ fn_update_code(struct req *r)
 		model_cfg_free(&shown.cfg);
 		goto out;
 	}
+	before = before_update(fn);
 	conf_code_apply(r, &code, fn->name, &fn->cfg);
 	if (arch != NULL)
 		model_set_str(&fn->cfg.arch, arch);
-	start_update(r, fn);
+	start_update(r, fn, before);
 	if (publish) {
 		ver = publish_version(r, fn, NULL, fn->update_done_at);
 		respond_version(r, 200, fn, ver);
@@ -524,6 +573,7 @@ fn_update_configuration(struct req *r)
 	struct model_name n;
 	struct conf c;
 	struct model_fn *fn;
+	struct model_cfg *before;
 	const char *revision;
 
 	memset(&c, 0, sizeof(c));
@@ -539,8 +589,9 @@ fn_update_configuration(struct req *r)
 		goto out;
 	if (conf_check(r, &c, fn->cfg.pkg) != 0)
 		goto out;
+	before = before_update(fn);
 	conf_apply(&c, &fn->cfg);
-	start_update(r, fn);
+	start_update(r, fn, before);
 	respond_config(r, 200, fn, NULL, NULL);
 out:
 	conf_free(&c);

@@ -71,6 +71,7 @@ invoke_run(struct req *r)
 	struct model_name n;
 	struct model_target t;
 	const struct model_ver *ver = NULL;
+	const struct model_cfg *cfg;
 	const struct model_result *res;
 	const char *type, *log, *ctx, *payload;
 	char version[24], rid[MODEL_REVISION_LEN];
@@ -138,18 +139,21 @@ invoke_run(struct req *r)
 	}
 	if (ver == NULL && fn_busy(r, t.fn))
 		return;
-	if (ver != NULL && ver->state == MODEL_STATE_PENDING) {
+	if (ver != NULL && ver->state != MODEL_STATE_ACTIVE) {
 		req_error(r, 409, "ResourceConflictException",
 		    "The operation cannot be performed at this time. The function is currently in "
-		    "the following state: Pending");
+		    "the following state: %s",
+		    model_state_names[ver->state]);
 		return;
 	}
+	/* After a failed update, $LATEST keeps running the configuration that last deployed. */
+	cfg = ver != NULL ? &ver->cfg : t.fn->live != NULL ? t.fn->live : &t.fn->cfg;
 	if (type != NULL && strcmp(type, "Event") == 0) {
 		req_empty(r, 202);
 		return;
 	}
 	model_version_name(ver != NULL ? ver->number : MODEL_LATEST, version);
-	res = find_result(r->emu, ver != NULL ? &ver->cfg : &t.fn->cfg);
+	res = find_result(r->emu, cfg);
 	payload = res != NULL ? res->payload : INVOKE_DEFAULT_RESULT;
 	req_empty(r, 200);
 	(void)buf_puts(&r->reply->headers, "Content-Type: application/json\r\n");
@@ -162,7 +166,7 @@ invoke_run(struct req *r)
 			crypto_uuid(rid);
 			request_id = rid;
 		}
-		tail = log_tail(request_id, version, ver != NULL ? &ver->cfg : &t.fn->cfg, res);
+		tail = log_tail(request_id, version, cfg, res);
 		(void)buf_printf(&r->reply->headers, "X-Amz-Log-Result: %s\r\n", tail);
 		free(tail);
 	}

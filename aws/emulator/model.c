@@ -9,8 +9,8 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-const char *const model_state_names[] = {"Pending", "Active"};
-const char *const model_update_names[] = {"", "InProgress", "Successful"};
+const char *const model_state_names[] = {"Pending", "Active", "Failed"};
+const char *const model_update_names[] = {"", "InProgress", "Successful", "Failed"};
 
 void
 model_revision(char out[MODEL_REVISION_LEN])
@@ -46,6 +46,33 @@ model_set_json(json_t **dst, json_t *v)
 
 	*dst = v != NULL ? json_incref(v) : NULL;
 	json_decref(old);
+}
+
+/* Reasons. */
+
+void
+model_reason_set(struct model_reason *dst, const struct model_reason *src)
+{
+	model_set_str(&dst->reason, src != NULL ? src->reason : NULL);
+	model_set_str(&dst->code, src != NULL ? src->code : NULL);
+}
+
+void
+model_reason_move(struct model_reason *dst, struct model_reason *src)
+{
+	model_reason_free(dst);
+	*dst = *src;
+	src->reason = NULL;
+	src->code = NULL;
+}
+
+void
+model_reason_free(struct model_reason *r)
+{
+	free(r->reason);
+	free(r->code);
+	r->reason = NULL;
+	r->code = NULL;
 }
 
 /* Configurations. */
@@ -161,6 +188,8 @@ model_ver_free(struct model_ver *ver)
 	if (ver == NULL)
 		return;
 	model_cfg_free(&ver->cfg);
+	model_reason_free(&ver->failure);
+	model_reason_free(&ver->verdict);
 	free(ver);
 }
 
@@ -201,6 +230,12 @@ model_fn_free(struct model_fn *fn)
 	vec_free(&fn->pcs);
 	json_decref(fn->tags);
 	model_cfg_free(&fn->cfg);
+	model_reason_free(&fn->failure);
+	model_reason_free(&fn->verdict);
+	if (fn->live != NULL) {
+		model_cfg_free(fn->live);
+		free(fn->live);
+	}
 	free(fn->name);
 	free(fn);
 }
@@ -246,6 +281,17 @@ model_ver_set_state(
 }
 
 void
+model_fn_forget_failure(struct model_fn *fn)
+{
+	model_reason_free(&fn->failure);
+	if (fn->live == NULL)
+		return;
+	model_cfg_free(fn->live);
+	free(fn->live);
+	fn->live = NULL;
+}
+
+void
 model_settle(struct emu *emu, struct model_fn *fn, uint64_t now)
 {
 	struct model_ver *ver;
@@ -253,21 +299,40 @@ model_settle(struct emu *emu, struct model_fn *fn, uint64_t now)
 
 	(void)emu;
 	if (fn->state == MODEL_STATE_PENDING && now >= fn->active_at) {
-		model_fn_set_state(fn, MODEL_STATE_ACTIVE, "created");
-		model_fn_set_update(fn, MODEL_UPDATE_SUCCESSFUL, "created");
+		if (fn->verdict.reason != NULL) {
+			model_reason_move(&fn->failure, &fn->verdict);
+			model_fn_set_state(fn, MODEL_STATE_FAILED, fn->failure.code);
+			model_fn_set_update(fn, MODEL_UPDATE_FAILED, fn->failure.code);
+		} else {
+			model_fn_set_state(fn, MODEL_STATE_ACTIVE, "created");
+			model_fn_set_update(fn, MODEL_UPDATE_SUCCESSFUL, "created");
+		}
 		model_revision(fn->cfg.revision);
 	}
 	if (fn->update == MODEL_UPDATE_INPROGRESS && now >= fn->update_done_at) {
-		model_fn_set_update(fn, MODEL_UPDATE_SUCCESSFUL, "update done");
+		if (fn->verdict.reason != NULL) {
+			/* Lambda aborts the update; fn->live keeps serving invocations. */
+			model_reason_move(&fn->failure, &fn->verdict);
+			model_fn_set_update(fn, MODEL_UPDATE_FAILED, fn->failure.code);
+		} else {
+			model_fn_forget_failure(fn);
+			model_fn_set_update(fn, MODEL_UPDATE_SUCCESSFUL, "update done");
+		}
 		model_revision(fn->cfg.revision);
 	}
 	/* Versions published inside a window are Pending until it ends; they are the newest. */
 	for (i = fn->vers.n; i > 0; i--) {
 		ver = fn->vers.v[i - 1];
-		if (ver->state == MODEL_STATE_ACTIVE)
+		if (ver->state != MODEL_STATE_PENDING)
 			break;
-		if (now >= ver->active_at)
+		if (now < ver->active_at)
+			continue;
+		if (ver->verdict.reason != NULL) {
+			model_reason_move(&ver->failure, &ver->verdict);
+			model_ver_set_state(fn, ver, MODEL_STATE_FAILED, ver->failure.code);
+		} else {
 			model_ver_set_state(fn, ver, MODEL_STATE_ACTIVE, "window over");
+		}
 	}
 }
 
@@ -490,6 +555,81 @@ model_result_free(struct model_result *res)
 	free(res->payload);
 	free(res->function_error);
 	free(res);
+}
+
+static int
+failure_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct model_failure *)elem)->key);
+}
+
+const struct model_failure *
+model_failure_find(const struct emu *emu, const char *key)
+{
+	size_t at;
+
+	if (!vec_search(&emu->failures, key, failure_cmp, &at))
+		return NULL;
+	return emu->failures.v[at];
+}
+
+const struct model_failure *
+model_failure_for(const struct emu *emu, const struct model_cfg *cfg)
+{
+	const struct model_failure *f = NULL;
+
+	if (emu->failures.n == 0)
+		return NULL;
+	if (cfg->image_uri != NULL)
+		f = model_failure_find(emu, cfg->image_uri);
+	if (f == NULL && cfg->code_sha256 != NULL)
+		f = model_failure_find(emu, cfg->code_sha256);
+	return f;
+}
+
+void
+model_failure_put(struct emu *emu, struct model_failure *f)
+{
+	size_t at;
+
+	if (vec_search(&emu->failures, f->key, failure_cmp, &at)) {
+		model_failure_free(emu->failures.v[at]);
+		emu->failures.v[at] = f;
+		return;
+	}
+	vec_insert(&emu->failures, at, f);
+}
+
+bool
+model_failure_remove(struct emu *emu, const char *key)
+{
+	size_t at;
+
+	if (!vec_search(&emu->failures, key, failure_cmp, &at))
+		return false;
+	model_failure_free(vec_remove(&emu->failures, at));
+	return true;
+}
+
+void
+model_failure_free(struct model_failure *f)
+{
+	if (f == NULL)
+		return;
+	free(f->key);
+	model_reason_free(&f->why);
+	free(f);
+}
+
+void
+model_hook_free(struct model_hook *hook)
+{
+	if (hook == NULL)
+		return;
+	free(hook->fn_name);
+	model_cfg_free(&hook->code);
+	json_decref(hook->config);
+	free(hook);
 }
 
 /* Names and ARNs. */

@@ -36,6 +36,7 @@ enum model_pkg {
 enum model_state {
 	MODEL_STATE_PENDING,
 	MODEL_STATE_ACTIVE,
+	MODEL_STATE_FAILED, /* its code matched an update-failure rule when it was created */
 };
 
 /* $LATEST's LastUpdateStatus; NONE until the first Pending -> Active. */
@@ -43,6 +44,16 @@ enum model_update {
 	MODEL_UPDATE_NONE,
 	MODEL_UPDATE_INPROGRESS,
 	MODEL_UPDATE_SUCCESSFUL,
+	MODEL_UPDATE_FAILED,
+};
+
+/*
+ * Why something failed: StateReason/StateReasonCode or LastUpdateStatusReason/...Code.
+ * Both NULL when nothing failed.
+ */
+struct model_reason {
+	char *reason;
+	char *code;
 };
 
 extern const char *const model_state_names[];
@@ -90,7 +101,9 @@ struct model_ver {
 	uint64_t number;
 	struct model_cfg cfg;
 	enum model_state state;
-	uint64_t active_at; /* monotonic ms when Pending ends */
+	uint64_t active_at;          /* monotonic ms when Pending ends */
+	struct model_reason failure; /* when Failed */
+	struct model_reason verdict; /* while Pending: Failed with this when it ends, if set */
 };
 
 struct model_alias {
@@ -116,7 +129,19 @@ struct model_fn {
 	enum model_state state;
 	uint64_t active_at; /* Pending ends */
 	enum model_update update;
-	uint64_t update_done_at; /* InProgress ends */
+	uint64_t update_done_at;     /* InProgress ends */
+	struct model_reason failure; /* State or LastUpdateStatus Failed: why */
+	/*
+	 * How the open Pending or InProgress window ends: Failed with this reason when it is
+	 * set, else Active/Successful. Decided by the update-failure rules in force when the
+	 * request was accepted.
+	 */
+	struct model_reason verdict;
+	/*
+	 * After a failed update: the configuration that last deployed, which invocations of
+	 * $LATEST keep running (cfg shows what the update asked for). NULL otherwise.
+	 */
+	struct model_cfg *live;
 	bool dirty;              /* $LATEST changed since the last PublishVersion */
 	uint64_t published_from; /* the version the last publish produced or returned */
 	uint64_t last_version;   /* the highest number ever published; never reused */
@@ -161,6 +186,25 @@ struct model_result {
 	char *function_error; /* NULL for a successful invocation */
 };
 
+/* An update-failure rule: code key (an image URI or a CodeSha256) fails to deploy. */
+struct model_failure {
+	char *key;
+	struct model_reason why;
+};
+
+/*
+ * A one-shot intercept (emu_add_hook): before the next request of op for fn_name, $LATEST
+ * gets this code and configuration as if another client had updated it.
+ */
+struct model_hook {
+	enum emu_op op;
+	char *fn_name;
+	enum model_pkg pkg; /* the package type the code was checked against */
+	bool has_code;
+	struct model_cfg code; /* only the code members are set */
+	json_t *config;        /* UpdateFunctionConfiguration members, or NULL */
+};
+
 struct emu {
 	char *account;
 	char *region;
@@ -172,8 +216,10 @@ struct emu {
 	struct vec layers;  /* struct model_layer *, by name */
 	struct vec esms;    /* struct model_esm *, by seq */
 	uint64_t esm_seq;
-	struct vec results; /* struct model_result *, by key */
-	uint64_t prng;      /* xorshift64* state for weighted alias routing */
+	struct vec results;  /* struct model_result *, by key */
+	struct vec failures; /* struct model_failure *, by key */
+	struct vec hooks;    /* struct model_hook *, in the order they were added */
+	uint64_t prng;       /* xorshift64* state for weighted alias routing */
 };
 
 /* A fresh RevisionId. */
@@ -189,9 +235,14 @@ void model_fn_add(struct emu *emu, struct model_fn *fn);
 /* Remove fn from the model and free it. */
 void model_fn_delete(struct emu *emu, struct model_fn *fn);
 void model_fn_free(struct model_fn *fn);
-/* Apply every window that has ended by now: Pending -> Active, InProgress -> Successful. */
+/*
+ * Apply every window that has ended by now: Pending -> Active (or Failed), InProgress ->
+ * Successful (or Failed), as the window's verdict says.
+ */
 void model_settle(struct emu *emu, struct model_fn *fn, uint64_t now);
 void model_fn_set_state(struct model_fn *fn, enum model_state state, const char *why);
+/* After a successful update: forget the failure reasons and the configuration in fn->live. */
+void model_fn_forget_failure(struct model_fn *fn);
 void model_fn_set_update(struct model_fn *fn, enum model_update update, const char *why);
 
 /* Versions, aliases and provisioned concurrency of one function. */
@@ -219,6 +270,23 @@ const struct model_result *model_result_find(const struct emu *emu, const char *
 /* Store res (owned by the model from now on), replacing a result with the same key. */
 void model_result_put(struct emu *emu, struct model_result *res);
 void model_result_free(struct model_result *res);
+/* Update-failure rules by key. */
+const struct model_failure *model_failure_find(const struct emu *emu, const char *key);
+/* The rule that makes cfg's code fail (its image URI first, then its CodeSha256), or NULL. */
+const struct model_failure *model_failure_for(const struct emu *emu, const struct model_cfg *cfg);
+/* Store f (owned by the model from now on), replacing a rule with the same key. */
+void model_failure_put(struct emu *emu, struct model_failure *f);
+/* Remove the rule for key. Returns whether there was one. */
+bool model_failure_remove(struct emu *emu, const char *key);
+void model_failure_free(struct model_failure *f);
+void model_hook_free(struct model_hook *hook);
+
+/* Reasons. */
+/* Replace *dst with a copy of src (NULL clears it). */
+void model_reason_set(struct model_reason *dst, const struct model_reason *src);
+/* Move src into dst (dst's old strings are released), leaving src empty. */
+void model_reason_move(struct model_reason *dst, struct model_reason *src);
+void model_reason_free(struct model_reason *r);
 
 /* Configurations. */
 void model_cfg_init(struct model_cfg *cfg);

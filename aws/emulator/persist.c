@@ -61,6 +61,15 @@ save_cfg(const struct model_cfg *cfg)
 	return o;
 }
 
+/* A failure's reason, or null when nothing failed. */
+static json_t *
+save_reason(const struct model_reason *why)
+{
+	if (why->reason == NULL)
+		return json_null();
+	return json_pack("{s:s, s:s}", "reason", why->reason, "code", why->code);
+}
+
 static json_t *
 save_fn(const struct model_fn *fn)
 {
@@ -73,8 +82,10 @@ save_fn(const struct model_fn *fn)
 
 	for (i = 0; i < fn->vers.n; i++) {
 		v = fn->vers.v[i];
-		json_array_append_new(vers, json_pack("{s:I, s:o}", "number", (json_int_t)v->number,
-		                                "config", save_cfg(&v->cfg)));
+		json_array_append_new(
+		    vers, json_pack("{s:I, s:o, s:s, s:o}", "number", (json_int_t)v->number,
+		              "config", save_cfg(&v->cfg), "state", model_state_names[v->state],
+		              "failure", save_reason(&v->failure)));
 	}
 	for (i = 0; i < fn->aliases.n; i++) {
 		a = fn->aliases.v[i];
@@ -92,7 +103,10 @@ save_fn(const struct model_fn *fn)
 	}
 	json_object_set_new(o, "name", json_string(fn->name));
 	json_object_set_new(o, "config", save_cfg(&fn->cfg));
+	json_object_set_new(o, "state", json_string(model_state_names[fn->state]));
 	json_object_set_new(o, "update", json_string(model_update_names[fn->update]));
+	json_object_set_new(o, "failure", save_reason(&fn->failure));
+	json_object_set_new(o, "live_config", fn->live != NULL ? save_cfg(fn->live) : json_null());
 	json_object_set_new(o, "dirty", json_boolean(fn->dirty));
 	json_object_set_new(o, "published_from", json_integer((json_int_t)fn->published_from));
 	json_object_set_new(o, "last_version", json_integer((json_int_t)fn->last_version));
@@ -127,9 +141,10 @@ save_layer(const struct model_layer *layer)
 int
 persist_save(struct emu *emu, const char *path, struct err *err)
 {
-	json_t *doc = NULL, *fns, *layers, *esms, *results;
+	json_t *doc = NULL, *fns, *layers, *esms, *results, *failures;
 	const struct model_esm *esm;
 	const struct model_result *res;
+	const struct model_failure *f;
 	char *tmp = NULL, prng[32];
 	size_t i;
 	int rc = -1;
@@ -159,10 +174,16 @@ persist_save(struct emu *emu, const char *path, struct err *err)
 		    results, json_pack("{s:s, s:s, s:o}", "key", res->key, "payload", res->payload,
 		                 "function_error", str_or_null(res->function_error)));
 	}
+	failures = json_array();
+	for (i = 0; i < emu->failures.n; i++) {
+		f = emu->failures.v[i];
+		json_array_append_new(failures, json_pack("{s:s, s:s, s:s}", "key", f->key,
+		                                    "reason", f->why.reason, "code", f->why.code));
+	}
 	snprintf(prng, sizeof(prng), "%016" PRIx64, emu->prng);
-	doc = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o}", "format", PERSIST_FORMAT, "prng",
-	    prng, "esm_seq", (json_int_t)emu->esm_seq, "functions", fns, "layers", layers,
-	    "event_source_mappings", esms, "invoke_results", results);
+	doc = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "format", PERSIST_FORMAT,
+	    "prng", prng, "esm_seq", (json_int_t)emu->esm_seq, "functions", fns, "layers", layers,
+	    "event_source_mappings", esms, "invoke_results", results, "update_failures", failures);
 	if (doc == NULL) {
 		err_set(err, ERR_FAIL, "%s: could not build the model document", path);
 		goto out;
@@ -342,6 +363,41 @@ load_cfg(struct rd *rd, const json_t *o, struct model_cfg *cfg)
 	rd_revision(rd, o, cfg->revision);
 }
 
+/*
+ * An optional failure reason ({"reason", "code"} or null/absent) into why. Returns whether
+ * there was one.
+ */
+static bool
+rd_reason(struct rd *rd, const json_t *o, struct model_reason *why)
+{
+	const json_t *v = json_object_get(o, "failure");
+
+	if (v == NULL || json_is_null(v))
+		return false;
+	if (!json_is_object(v)) {
+		bad(rd, "\"failure\" is not an object");
+		return false;
+	}
+	why->reason = rd_dup(rd, v, "reason", false);
+	why->code = rd_dup(rd, v, "code", false);
+	return true;
+}
+
+/* An optional "state": Active (the default) or Failed; never Pending once settled. */
+static enum model_state
+rd_state(struct rd *rd, const json_t *o)
+{
+	const json_t *v = json_object_get(o, "state");
+
+	if (v == NULL)
+		return MODEL_STATE_ACTIVE;
+	if (json_is_string(v) && strcmp(json_string_value(v), "Failed") == 0)
+		return MODEL_STATE_FAILED;
+	if (!json_is_string(v) || strcmp(json_string_value(v), "Active") != 0)
+		bad(rd, "\"state\" is neither Active nor Failed");
+	return MODEL_STATE_ACTIVE;
+}
+
 static int
 load_fn(struct rd *rd, struct emu *emu, const json_t *o)
 {
@@ -350,8 +406,10 @@ load_fn(struct rd *rd, struct emu *emu, const json_t *o)
 	struct model_ver *ver;
 	struct model_alias *a;
 	struct model_pc *pc;
+	const json_t *live;
 	const char *update, *name;
 	uint64_t prev = 0;
+	bool failed;
 	size_t i;
 
 	name = rd_str(rd, o, "name", false);
@@ -365,10 +423,21 @@ load_fn(struct rd *rd, struct emu *emu, const json_t *o)
 	fn->tags = json_object();
 	model_fn_add(emu, fn);
 	load_cfg(rd, json_object_get(o, "config"), &fn->cfg);
-	fn->state = MODEL_STATE_ACTIVE;
+	fn->state = rd_state(rd, o);
 	update = rd_str(rd, o, "update", false);
-	fn->update =
-	    strcmp(update, "Successful") == 0 ? MODEL_UPDATE_SUCCESSFUL : MODEL_UPDATE_NONE;
+	fn->update = strcmp(update, "Successful") == 0 ? MODEL_UPDATE_SUCCESSFUL
+	             : strcmp(update, "Failed") == 0   ? MODEL_UPDATE_FAILED
+	                                               : MODEL_UPDATE_NONE;
+	failed = rd_reason(rd, o, &fn->failure);
+	if (failed != (fn->state == MODEL_STATE_FAILED || fn->update == MODEL_UPDATE_FAILED))
+		bad(rd, "%s: a failure reason goes with a Failed state or update, only", fn->name);
+	live = json_object_get(o, "live_config");
+	if (live != NULL && !json_is_null(live)) {
+		if (fn->update != MODEL_UPDATE_FAILED)
+			bad(rd, "%s: \"live_config\" without a failed update", fn->name);
+		fn->live = xmalloc(sizeof(*fn->live));
+		load_cfg(rd, live, fn->live);
+	}
 	fn->dirty = rd_bool(rd, o, "dirty");
 	fn->published_from = (uint64_t)rd_int(rd, o, "published_from", 0, INT64_MAX);
 	fn->last_version = (uint64_t)rd_int(rd, o, "last_version", 0, INT64_MAX);
@@ -381,7 +450,10 @@ load_fn(struct rd *rd, struct emu *emu, const json_t *o)
 	{
 		ver = xcalloc(1, sizeof(*ver));
 		ver->number = (uint64_t)rd_int(rd, item, "number", 1, (int64_t)fn->last_version);
-		ver->state = MODEL_STATE_ACTIVE;
+		ver->state = rd_state(rd, item);
+		if (rd_reason(rd, item, &ver->failure) != (ver->state == MODEL_STATE_FAILED))
+			bad(rd, "%s: a version's failure reason goes with its Failed state",
+			    fn->name);
 		load_cfg(rd, json_object_get(item, "config"), &ver->cfg);
 		vec_push(&fn->vers, ver);
 		if (ver->number <= prev)
@@ -504,6 +576,19 @@ load_result(struct rd *rd, struct emu *emu, const json_t *o)
 	model_result_put(emu, res);
 }
 
+static void
+load_failure(struct rd *rd, struct emu *emu, const json_t *o)
+{
+	struct model_failure *f = xcalloc(1, sizeof(*f));
+
+	f->key = rd_dup(rd, o, "key", false);
+	f->why.reason = rd_dup(rd, o, "reason", false);
+	f->why.code = rd_dup(rd, o, "code", false);
+	if (f->key[0] == '\0' || f->why.reason[0] == '\0' || f->why.code[0] == '\0')
+		bad(rd, "update failure \"%.64s\" is not valid", f->key);
+	model_failure_put(emu, f);
+}
+
 int
 persist_load(struct emu *emu, const char *path, struct err *err)
 {
@@ -544,6 +629,11 @@ persist_load(struct emu *emu, const char *path, struct err *err)
 	json_array_foreach(list, i, item) load_esm(&rd, emu, item);
 	list = rd_array(&rd, doc, "invoke_results");
 	json_array_foreach(list, i, item) load_result(&rd, emu, item);
+	/* Absent from files written before update-failure rules existed. */
+	if (json_object_get(doc, "update_failures") != NULL) {
+		list = rd_array(&rd, doc, "update_failures");
+		json_array_foreach(list, i, item) load_failure(&rd, emu, item);
+	}
 	if (rd.problem[0] != '\0') {
 		err_set(err, ERR_FAIL, "%s: %s", path, rd.problem);
 		goto out;

@@ -1,7 +1,8 @@
 /*
  * The model as one JSON document (emu_save, emu_load): functions with their $LATEST and
  * version configurations, aliases, tags, provisioned concurrency, counters, layers, event
- * source mappings and invoke results. Open Pending/InProgress windows are completed before
+ * source mappings, invoke results and update-failure rules (intercept hooks are not saved:
+ * they wait for requests of this run). Open Pending/InProgress windows are completed before
  * saving, so a loaded model is settled and keeps its RevisionIds and version counters.
  */
 #ifndef TETHER_AWS_EMULATOR_PERSIST_H

@@ -109,19 +109,29 @@ static void
 status_fields(struct jsonw *w, const struct render_config *rc)
 {
 	enum model_state state = rc->ver != NULL ? rc->ver->state : rc->fn->state;
+	const struct model_reason *failure = rc->ver != NULL ? &rc->ver->failure : &rc->fn->failure;
 
 	jsonw_kstr(w, "State", model_state_names[state]);
 	if (state == MODEL_STATE_PENDING) {
 		jsonw_kstr(w, "StateReason", CREATING_REASON);
 		jsonw_kstr(w, "StateReasonCode", "Creating");
+	} else if (state == MODEL_STATE_FAILED) {
+		jsonw_kstr(w, "StateReason", failure->reason);
+		jsonw_kstr(w, "StateReasonCode", failure->code);
 	}
 	/*
 	 * A published version is never updated: once it is Active its last (and only) update,
-	 * the publish, is Successful (botocore's examples-1.json, PublishVersion).
+	 * the publish, is Successful (botocore's examples-1.json, PublishVersion). A version
+	 * that failed to deploy failed that update too.
 	 */
 	if (rc->ver != NULL) {
-		if (state == MODEL_STATE_ACTIVE)
+		if (state == MODEL_STATE_ACTIVE) {
 			jsonw_kstr(w, "LastUpdateStatus", "Successful");
+		} else if (state == MODEL_STATE_FAILED) {
+			jsonw_kstr(w, "LastUpdateStatus", "Failed");
+			jsonw_kstr(w, "LastUpdateStatusReason", failure->reason);
+			jsonw_kstr(w, "LastUpdateStatusReasonCode", failure->code);
+		}
 		return;
 	}
 	if (rc->fn->update == MODEL_UPDATE_NONE)
@@ -130,6 +140,9 @@ status_fields(struct jsonw *w, const struct render_config *rc)
 	if (rc->fn->update == MODEL_UPDATE_INPROGRESS) {
 		jsonw_kstr(w, "LastUpdateStatusReason", CREATING_REASON);
 		jsonw_kstr(w, "LastUpdateStatusReasonCode", "Creating");
+	} else if (rc->fn->update == MODEL_UPDATE_FAILED) {
+		jsonw_kstr(w, "LastUpdateStatusReason", failure->reason);
+		jsonw_kstr(w, "LastUpdateStatusReasonCode", failure->code);
 	}
 }
 

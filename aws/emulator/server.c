@@ -627,6 +627,180 @@ out:
 	json_decref(root);
 }
 
+/*
+ * The admin request's body as a JSON object whose members are all in allowed (NULL-ended).
+ * NULL with msg filled otherwise.
+ */
+static json_t *
+admin_object(const struct httpd_request *req, const char *const *allowed, char *msg, size_t cap)
+{
+	json_error_t jerr;
+	json_t *root, *v;
+	const char *k;
+	size_t i;
+
+	root = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &jerr);
+	if (root == NULL) {
+		snprintf(msg, cap, "malformed JSON: %s", jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		snprintf(msg, cap, "the body must be a JSON object");
+		json_decref(root);
+		return NULL;
+	}
+	json_object_foreach(root, k, v)
+	{
+		for (i = 0; allowed[i] != NULL && strcmp(k, allowed[i]) != 0; i++)
+			;
+		if (allowed[i] == NULL) {
+			snprintf(msg, cap, "unknown field \"%.200s\"", k);
+			json_decref(root);
+			return NULL;
+		}
+	}
+	return root;
+}
+
+/* An optional string member: true with *out (NULL when absent or null), false if not one. */
+static bool
+admin_string(const json_t *root, const char *key, const char **out)
+{
+	const json_t *v = json_object_get(root, key);
+
+	*out = json_is_string(v) ? json_string_value(v) : NULL;
+	return v == NULL || json_is_null(v) || json_is_string(v);
+}
+
+static void
+admin_update_failure(struct server *srv, struct httpd_conn *conn, const struct httpd_request *req,
+    const char *request_id)
+{
+	static const char *const allowed[] = {"key", "reason", "reason_code", "clear", NULL};
+	struct httpd_header ct = {"Content-Type", "application/json"};
+	struct err err = ERR_INIT;
+	const char *key, *reason, *code, *body;
+	const json_t *clear;
+	json_t *root;
+	char msg[512];
+	bool removed;
+
+	root = admin_object(req, allowed, msg, sizeof(msg));
+	if (root == NULL)
+		goto bad;
+	clear = json_object_get(root, "clear");
+	if (!admin_string(root, "key", &key) || key == NULL || key[0] == '\0') {
+		snprintf(msg, sizeof(msg),
+		    "\"key\" must be a non-empty string (an image URI or a CodeSha256)");
+		goto bad;
+	}
+	if (clear != NULL && !json_is_boolean(clear)) {
+		snprintf(msg, sizeof(msg), "\"clear\" must be true or false");
+		goto bad;
+	}
+	if (json_is_true(clear)) {
+		if (json_object_size(root) != 2) {
+			snprintf(msg, sizeof(msg), "\"clear\" takes only \"key\"");
+			goto bad;
+		}
+		removed = emu_clear_update_failure(srv->emu, key);
+		log_info("emulator", "update failure rule for %.200s %s", key,
+		    removed ? "cleared" : "was not set");
+		body = removed ? "{\"removed\": true}" : "{\"removed\": false}";
+		answer(conn, 200, request_id, NULL, &ct, 1, body, strlen(body));
+		goto out;
+	}
+	if (!admin_string(root, "reason", &reason) || reason == NULL) {
+		snprintf(msg, sizeof(msg), "\"reason\" is required (a string)");
+		goto bad;
+	}
+	if (!admin_string(root, "reason_code", &code)) {
+		snprintf(msg, sizeof(msg), "\"reason_code\" must be a string");
+		goto bad;
+	}
+	if (emu_set_update_failure(srv->emu, key, reason, code, &err) != 0) {
+		snprintf(msg, sizeof(msg), "%s", err.message);
+		goto bad;
+	}
+	log_info("emulator", "update failure rule for %.200s set", key);
+	answer(conn, 200, request_id, NULL, &ct, 1, "{}", 2);
+	goto out;
+bad:
+	answer_error(srv, conn, request_id, 400, "InvalidRequestContentException", "User",
+	    "message", msg, NULL, NULL, 0);
+out:
+	json_decref(root);
+}
+
+static void
+admin_intercept_list(struct server *srv, struct httpd_conn *conn, const char *request_id)
+{
+	struct httpd_header ct = {"Content-Type", "application/json"};
+	struct buf b = BUF_INIT(EMU_HOOKS_LIST_MAX);
+
+	if (emu_list_hooks(srv->emu, &b) != 0)
+		answer_error(srv, conn, request_id, 500, "ServiceException", "Service", "Message",
+		    "intercepts over the buffer cap", NULL, NULL, 0);
+	else
+		answer(conn, 200, request_id, NULL, &ct, 1, b.data, b.len);
+	buf_free(&b);
+}
+
+static void
+admin_intercept(struct server *srv, struct httpd_conn *conn, const struct httpd_request *req,
+    const char *request_id)
+{
+	static const char *const allowed[] = {
+	    "operation", "function", "update_code", "update_configuration", NULL};
+	struct httpd_header ct = {"Content-Type", "application/json"};
+	struct err err = ERR_INIT;
+	const char *operation, *function;
+	const json_t *code, *config;
+	char *code_text = NULL, *config_text = NULL, msg[512];
+	json_t *root;
+
+	root = admin_object(req, allowed, msg, sizeof(msg));
+	if (root == NULL)
+		goto bad;
+	if (!admin_string(root, "operation", &operation) || operation == NULL) {
+		snprintf(msg, sizeof(msg), "\"operation\" is required (an operation name)");
+		goto bad;
+	}
+	if (!admin_string(root, "function", &function) || function == NULL) {
+		snprintf(msg, sizeof(msg), "\"function\" is required (a function name)");
+		goto bad;
+	}
+	code = json_object_get(root, "update_code");
+	config = json_object_get(root, "update_configuration");
+	if ((code != NULL && !json_is_object(code)) ||
+	    (config != NULL && !json_is_object(config))) {
+		snprintf(msg, sizeof(msg),
+		    "\"update_code\" and \"update_configuration\" must be JSON objects");
+		goto bad;
+	}
+	code_text = code != NULL ? json_dumps(code, JSON_COMPACT) : NULL;
+	config_text = config != NULL ? json_dumps(config, JSON_COMPACT) : NULL;
+	if (emu_add_hook(srv->emu, operation, function, code_text, config_text, &err) != 0) {
+		if (err.code == ERR_NOTFOUND) {
+			answer_error(srv, conn, request_id, 404, "ResourceNotFoundException",
+			    "User", "Message", err.message, NULL, NULL, 0);
+			goto out;
+		}
+		snprintf(msg, sizeof(msg), "%s", err.message);
+		goto bad;
+	}
+	log_info("emulator", "intercept added: before the next %s of %s", operation, function);
+	answer(conn, 200, request_id, NULL, &ct, 1, "{}", 2);
+	goto out;
+bad:
+	answer_error(srv, conn, request_id, 400, "InvalidRequestContentException", "User",
+	    "message", msg, NULL, NULL, 0);
+out:
+	free(code_text);
+	free(config_text);
+	json_decref(root);
+}
+
 static void
 admin(struct server *srv, struct httpd_conn *conn, const struct httpd_request *req,
     const char *request_id)
@@ -654,6 +828,22 @@ admin(struct server *srv, struct httpd_conn *conn, const struct httpd_request *r
 			return;
 		}
 		allow = "PUT";
+	} else if (strcmp(what, "update-failure") == 0) {
+		if (strcmp(req->method, "PUT") == 0) {
+			admin_update_failure(srv, conn, req, request_id);
+			return;
+		}
+		allow = "PUT";
+	} else if (strcmp(what, "intercept") == 0) {
+		if (strcmp(req->method, "POST") == 0) {
+			admin_intercept(srv, conn, req, request_id);
+			return;
+		}
+		if (strcmp(req->method, "GET") == 0) {
+			admin_intercept_list(srv, conn, request_id);
+			return;
+		}
+		allow = "GET, POST";
 	}
 	if (allow != NULL) {
 		h = (struct httpd_header){"Allow", allow};
@@ -664,7 +854,8 @@ admin(struct server *srv, struct httpd_conn *conn, const struct httpd_request *r
 	}
 	answer_error(srv, conn, request_id, 404, "UnknownOperationException", "User", "message",
 	    "unknown admin endpoint; the admin API is GET /_emulator/stats, POST "
-	    "/_emulator/reset and PUT /_emulator/invoke",
+	    "/_emulator/reset, PUT /_emulator/invoke, PUT /_emulator/update-failure, and GET "
+	    "or POST /_emulator/intercept",
 	    NULL, NULL, 0);
 }
 
