@@ -598,7 +598,8 @@ all_versions_cb(const struct lambda_function_page *page, const struct err *e, vo
 			continue;
 		observe_fill_version(&fn->versions[fn->nversions++], number, &page->items[i]);
 	}
-	qsort(fn->versions, fn->nversions, sizeof(*fn->versions), version_cmp);
+	if (fn->nversions > 1)
+		qsort(fn->versions, fn->nversions, sizeof(*fn->versions), version_cmp);
 	fn->versions_listed = true;
 	step_after_versions(f);
 }
@@ -643,7 +644,8 @@ named_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 	}
 	if (f->reqs != NULL)
 		return;
-	qsort(fn->versions, fn->nversions, sizeof(*fn->versions), version_cmp);
+	if (fn->nversions > 1)
+		qsort(fn->versions, fn->nversions, sizeof(*fn->versions), version_cmp);
 	if (f->need_all)
 		step_all_versions(f, "a named version was not found");
 	else if (obs_version_with_digest(fn, f->digest) == NULL)
@@ -797,7 +799,8 @@ aliases_cb(const struct lambda_alias_page *page, const struct err *e, void *arg)
 		oa->has_canary =
 		    a->description != NULL && obs_parse_canary(a->description, &oa->canary);
 	}
-	qsort(fn->aliases, fn->naliases, sizeof(*fn->aliases), alias_cmp);
+	if (fn->naliases > 1)
+		qsort(fn->aliases, fn->naliases, sizeof(*fn->aliases), alias_cmp);
 	/* Layers given by name resolve in the function's account, which its ARN says. */
 	account = f->res->want->account != NULL ? f->res->want->account : fn->account;
 	if (spec_digest(f->res->want, account, f->digest, &derr) != 0) {
