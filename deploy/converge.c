@@ -94,7 +94,7 @@ struct fn {
 	/* The manifest's "before" side of the action in flight. */
 	char *b_version, *b_routing, *b_image, *b_sha, *b_rev;
 	double b_weight;
-	bool failed_check; /* a smoke or canary check failed: quarantine, stop */
+	unsigned steps; /* plan_next calls this run, against a planner that never settles */
 };
 
 struct converge {
@@ -627,6 +627,10 @@ fn_plan(struct fn *f)
 
 	fn_set_state(f, FN_PLAN, "observed");
 	plan_step_free(&f->step);
+	if (++f->steps > CONVERGE_STEPS_MAX) {
+		fn_fail(f, "does not converge after %d steps", CONVERGE_STEPS_MAX);
+		return;
+	}
 	ctx.now = (long)time(NULL);
 	ctx.commit = f->c->commit;
 	ctx.ref = f->c->ref;
@@ -1369,7 +1373,8 @@ fn_act(struct fn *f)
 		return;
 	case PLAN_BLOCKED:
 		before_clear(f);
-		if (record(f, "blocked", a->why, NULL, NULL, "failed", NULL) != 0) {
+		err_set(&err, ERR_FAIL, "blocked: %s", a->why);
+		if (record(f, "blocked", a->why, NULL, NULL, "failed", &err) != 0) {
 			fn_fail(f, "cannot write the manifest");
 			return;
 		}

@@ -26,6 +26,10 @@
 
 #define CONVERGE_CONCURRENCY 8
 #define CONVERGE_REOBSERVE_MAX 5
+/* Planning rounds per function and run: far above any real one (a canary of 10 steps with
+ * 3 aliases and a prune is ~40); past it the planner and Lambda disagree, which is a bug
+ * to report, not to loop on. */
+#define CONVERGE_STEPS_MAX 200
 
 enum converge_outcome {
 	CONVERGE_PENDING,   /* not finished */
