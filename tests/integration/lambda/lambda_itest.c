@@ -1247,10 +1247,15 @@ test_lambda_itest__throttle_burst(void **state)
 	    BURST, secs, BURST / secs, failures, shared, maxwin, QUOTA,
 	    (long long)json_integer_value(json_object_get(stats, "throttled")));
 	assert_true(json_is_integer(json_object_get(stats, "throttled")));
+	/* The emulator's own 15/s bucket is the quota as Lambda enforces it: never hit. */
+	assert_int_equal(json_integer_value(json_object_get(stats, "throttled")), 0);
 	json_decref(stats);
 	assert_int_equal(failures, 0);
 	assert_true(shared >= BURST + 2);
-	assert_true(maxwin <= QUOTA);
+	assert_true((double)shared / secs <= QUOTA);
+	/* Times are when the emulator answered: on a loaded machine a request delayed in
+	 * the emulator's queue lands next to the following one, so one request of slack. */
+	assert_true(maxwin <= QUOTA + 1);
 	free(t);
 	free(log);
 	itx_stop(x);
