@@ -171,6 +171,7 @@ print_function_text(FILE *out, const struct spec_function *f)
 	fputc('\n', out);
 	fprintf(out, "  role:        %s\n", f->has_role ? f->role : "not managed");
 	fprintf(out, "  handler:     %s\n", f->has_handler ? f->handler : "not managed");
+	fprintf(out, "  runtime:     %s\n", f->has_runtime ? f->runtime : "not managed");
 	if (f->has_smoke_test) {
 		fprintf(out, "  smoke_test:  payload %s", f->smoke_test.payload);
 		if (f->smoke_test.expect != NULL)
@@ -279,6 +280,8 @@ print_function_json(struct jsonw *w, const struct spec_function *f)
 		jsonw_kstr(w, "role", f->role);
 	if (f->has_handler)
 		jsonw_kstr(w, "handler", f->handler);
+	if (f->has_runtime)
+		jsonw_kstr(w, "runtime", f->runtime);
 	if (f->has_smoke_test) {
 		jsonw_key(w, "smoke_test");
 		jsonw_object_open(w);

@@ -749,6 +749,15 @@ latest_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 		f->res->fn.versions_listed = true;
 		f->res->fn.refs_listed = true;
 		state_versions_replace(&f->sf, NULL, 0);
+		if (a->code->kind == SPEC_CODE_S3) {
+			/* As after UpdateFunctionCode: Lambda never says where zip code came
+			 * from, so remember it, or the next plan would write it again. */
+			free(f->sf.staged_s3);
+			f->sf.staged_s3 = obs_format_s3(a->code);
+			set_str(&f->sf.staged_code_sha256, lf->code_sha256);
+			set_str(&f->res->fn.staged_s3, f->sf.staged_s3);
+			set_str(&f->res->fn.staged_code_sha256, lf->code_sha256);
+		}
 		note_done(f, "created");
 		if (save_state(f) != 0) {
 			free(rid_copy);
@@ -809,8 +818,17 @@ act_create(struct fn *f, const struct plan_action *a, struct err *err)
 	memset(&in, 0, sizeof(in));
 	in.name = f->want->name;
 	in.role = cfg->role;
-	in.package_type = "Image";
-	in.code.image_uri = a->code->image;
+	if (a->code->kind == SPEC_CODE_IMAGE) {
+		in.package_type = "Image";
+		in.code.image_uri = a->code->image;
+	} else {
+		in.package_type = "Zip";
+		in.code.s3_bucket = a->code->s3_bucket;
+		in.code.s3_key = a->code->s3_key;
+		in.code.s3_object_version = a->code->s3_object_version;
+		in.runtime = cfg->runtime;
+		in.handler = cfg->handler;
+	}
 	in.description = cfg->has_description ? cfg->description : NULL;
 	in.memory = cfg->has_memory ? (int)cfg->memory : 0;
 	in.timeout = cfg->has_timeout ? (int)cfg->timeout : 0;
@@ -876,6 +894,10 @@ act_update_config(struct fn *f, const struct plan_action *a, struct err *err)
 	if (cfg->has_handler) {
 		in.set |= LAMBDA_CONFIG_HANDLER;
 		in.handler = cfg->handler;
+	}
+	if (cfg->has_runtime) {
+		in.set |= LAMBDA_CONFIG_RUNTIME;
+		in.runtime = cfg->runtime;
 	}
 	if (cfg->has_environment) {
 		in.set |= LAMBDA_CONFIG_ENVIRONMENT;

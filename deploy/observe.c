@@ -226,6 +226,7 @@ latest_clear(struct obs_latest *l)
 	free(l->description);
 	free(l->role);
 	free(l->handler);
+	free(l->runtime);
 	free(l->state);
 	free(l->state_reason);
 	free(l->last_update_status);
@@ -274,6 +275,7 @@ observe_fill_latest(struct obs_function *fn, const struct lambda_function *src)
 	l->description = dup_opt(src->description);
 	l->role = dup_opt(src->role);
 	l->handler = dup_opt(src->handler);
+	l->runtime = dup_opt(src->runtime);
 	l->state = dup_opt(src->state_name);
 	l->state_reason = dup_opt(src->state_reason);
 	l->last_update_status = dup_opt(src->last_update_status_name);

@@ -568,6 +568,33 @@ parse_handler(struct parse *p, const struct yamldoc_node *v)
 	set_present(p, DRAFT_HANDLER, v);
 }
 
+static void
+parse_runtime(struct parse *p, const struct yamldoc_node *v)
+{
+	const char *near;
+	char q[96];
+	size_t n;
+
+	if (!want_string(p, v, "runtime"))
+		return;
+	if (!names_runtime(v->str)) {
+		for (n = 0; names_runtimes[n] != NULL; n++)
+			;
+		near = suggest(v->str, names_runtimes, n);
+		if (near != NULL)
+			problem(p, v, "runtime: %s is not a Lambda runtime; did you mean \"%s\"?",
+			    shown(v, q, sizeof(q)), near);
+		else
+			problem(p, v,
+			    "runtime: %s is not a Lambda runtime (such as python3.12, "
+			    "nodejs20.x or java21)",
+			    shown(v, q, sizeof(q)));
+		return;
+	}
+	p->d->runtime = xstrdup(v->str);
+	set_present(p, DRAFT_RUNTIME, v);
+}
+
 /* YAML -> JSON for smoke tests; false (reported) for what JSON cannot say. */
 static bool
 to_json(struct parse *p, const struct yamldoc_node *n, const char *label, struct jsonw *w)
@@ -944,6 +971,7 @@ enum key_id {
 	K_DESCRIPTION,
 	K_ROLE,
 	K_HANDLER,
+	K_RUNTIME,
 	K_SMOKE_TEST,
 	K_ALIASES,
 	K_RETAIN,
@@ -972,6 +1000,7 @@ static const struct {
     {"description", K_DESCRIPTION, IN_ALL},
     {"role", K_ROLE, IN_ALL},
     {"handler", K_HANDLER, IN_ALL},
+    {"runtime", K_RUNTIME, IN_ALL},
     {"smoke_test", K_SMOKE_TEST, IN_FUNCTION | IN_OVERRIDE},
     {"aliases", K_ALIASES, IN_FUNCTION | IN_OVERRIDE},
     {"retain", K_RETAIN, IN_ALL},
@@ -1097,6 +1126,9 @@ draft_parse(struct draft *out, const struct yamldoc_node *map, enum draft_contex
 		case K_HANDLER:
 			parse_handler(&p, v);
 			break;
+		case K_RUNTIME:
+			parse_runtime(&p, v);
+			break;
 		case K_SMOKE_TEST:
 			parse_smoke(&p, v);
 			break;
@@ -1121,6 +1153,30 @@ draft_parse(struct draft *out, const struct yamldoc_node *map, enum draft_contex
 	    strcmp(out->arn_region, out->region) != 0)
 		problem(&p, regkey, "region: %s contradicts the function's ARN (%s)", out->region,
 		    out->arn_region);
+	if (draft_check_runtime(out, diags))
+		out->errors++;
+}
+
+bool
+draft_check_runtime(const struct draft *d, struct diags *diags)
+{
+	const struct draft_pos *rt = &d->pos[DRAFT_RUNTIME], *img = &d->pos[DRAFT_CODE];
+
+	if (!draft_has(d, DRAFT_RUNTIME) || !draft_has(d, DRAFT_CODE) ||
+	    d->code.kind != SPEC_CODE_IMAGE)
+		return false;
+	/* Lambda has no runtime for an image: the image brings its own. */
+	if (strcmp(rt->path, img->path) == 0)
+		diags_add(diags, DIAG_ERROR, rt->path, rt->line, rt->col,
+		    "runtime: an image function has no runtime; write code: for a zip function "
+		    "(image is at %d:%d)",
+		    img->line, img->col);
+	else
+		diags_add(diags, DIAG_ERROR, rt->path, rt->line, rt->col,
+		    "runtime: an image function has no runtime; write code: for a zip function "
+		    "(image is at %s:%d:%d)",
+		    img->path, img->line, img->col);
+	return true;
 }
 
 bool
@@ -1293,6 +1349,9 @@ draft_merge(struct draft *dst, const struct draft *src, bool src_wins)
 		case DRAFT_HANDLER:
 			replace_str(&dst->handler, src->handler);
 			break;
+		case DRAFT_RUNTIME:
+			replace_str(&dst->runtime, src->runtime);
+			break;
 		case DRAFT_SMOKE_TEST:
 			replace_str(&dst->smoke.payload, src->smoke.payload);
 			replace_str(&dst->smoke.expect, src->smoke.expect);
@@ -1338,6 +1397,7 @@ draft_clear(struct draft *d)
 	free(d->description);
 	free(d->role);
 	free(d->handler);
+	free(d->runtime);
 	free(d->smoke.payload);
 	free(d->smoke.expect);
 	for (i = 0; i < d->naliases; i++)

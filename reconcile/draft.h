@@ -41,6 +41,7 @@ enum draft_field {
 	DRAFT_DESCRIPTION,
 	DRAFT_ROLE,
 	DRAFT_HANDLER,
+	DRAFT_RUNTIME,
 	DRAFT_SMOKE_TEST,
 	DRAFT_ALIASES,
 	DRAFT_RETAIN,
@@ -88,6 +89,7 @@ struct draft {
 	char *description;
 	char *role;
 	char *handler;
+	char *runtime;
 	struct spec_smoke smoke;
 	struct draft_alias *aliases;
 	size_t naliases;
@@ -111,6 +113,11 @@ void draft_parse(struct draft *out, const struct yamldoc_node *map, enum draft_c
  * replacing the other's; an override's null entry removes one. Values are copied.
  */
 void draft_merge(struct draft *dst, const struct draft *src, bool src_wins);
+/*
+ * An image function has no runtime: when d holds both image and runtime (from one mapping,
+ * or layered from several), report it at the runtime's position and return true.
+ */
+bool draft_check_runtime(const struct draft *d, struct diags *diags);
 /* Whether the mapping(s) behind d set field f. */
 bool draft_has(const struct draft *d, enum draft_field f);
 /* Release what d holds and zero it. */

@@ -437,6 +437,7 @@ check_merged(struct loader *l, struct decl *c, const char *account)
 	}
 	for (i = 0; i < d->nlayers; i++)
 		free(ids[i]);
+	(void)draft_check_runtime(d, l->diags);
 }
 
 static void
@@ -445,7 +446,7 @@ resolve(struct loader *l, const struct overlay *o)
 	const struct overlay_function *of;
 	struct decl *c;
 	size_t i;
-	bool overlay_ok = o == NULL || o->errors == 0;
+	bool overlay_ok = o == NULL || o->errors == 0, image, own_runtime;
 
 	for (i = 0; i < l->ndecls; i++) {
 		c = &l->decls[i];
@@ -459,8 +460,19 @@ resolve(struct loader *l, const struct overlay *o)
 		 * unknown, and guessing only adds confusing follow-on errors. */
 		if (c->d.errors > 0 || !overlay_ok || c->region == NULL)
 			continue;
+		image = of != NULL && draft_has(&of->override, DRAFT_CODE)
+		            ? of->override.code.kind == SPEC_CODE_IMAGE
+		            : c->d.code.kind == SPEC_CODE_IMAGE;
+		own_runtime = draft_has(&c->d, DRAFT_RUNTIME);
 		if (o != NULL && o->has_defaults)
 			draft_merge(&c->d, &o->defaults, false);
+		/* A fleet's default runtime is for its zip functions: an image function has
+		 * none, and does not take it (writing one itself is an error). */
+		if (image && !own_runtime && draft_has(&c->d, DRAFT_RUNTIME)) {
+			c->d.present &= ~(1u << DRAFT_RUNTIME);
+			free(c->d.runtime);
+			c->d.runtime = NULL;
+		}
 		if (of != NULL)
 			draft_merge(&c->d, &of->override, true);
 		check_merged(l, c, c->d.account != NULL ? c->d.account : l->opts->account);
@@ -582,6 +594,8 @@ build_function(struct loader *l, struct decl *c, struct spec_function *f)
 	f->role = d->role;
 	f->has_handler = draft_has(d, DRAFT_HANDLER);
 	f->handler = d->handler;
+	f->has_runtime = draft_has(d, DRAFT_RUNTIME);
+	f->runtime = d->runtime;
 	f->has_smoke_test = draft_has(d, DRAFT_SMOKE_TEST);
 	f->smoke_test = d->smoke;
 	if (d->naliases > 0) {

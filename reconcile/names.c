@@ -372,6 +372,39 @@ names_handler(const char *s)
 	return true;
 }
 
+/*
+ * The first part is the enum of the shape "Runtime" in Debian's botocore service model
+ * (python3-botocore 1.29.27, lambda/2015-03-31/service-2.json), in its order. That model
+ * predates the runtimes Lambda recommends today, so the values Lambda's model gained since
+ * follow, in the order of the current model (aws-sdk-go-v2 service/lambda/types/enums.go,
+ * generated from it). Deprecated runtimes stay: Lambda keeps them in the enum, and refuses
+ * them itself when they can no longer be used.
+ */
+const char *const names_runtimes[] = {
+    /* botocore 1.29.27 */
+    "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x",
+    "nodejs16.x", "java8", "java8.al2", "java11", "python2.7", "python3.6", "python3.7",
+    "python3.8", "python3.9", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
+    "dotnet6", "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "provided", "provided.al2",
+    "nodejs18.x",
+    /* added since */
+    "nodejs20.x", "nodejs22.x", "nodejs24.x", "java17", "java21", "java25", "python3.10",
+    "python3.11", "python3.12", "python3.13", "python3.14", "dotnet8", "dotnet10", "ruby3.2",
+    "ruby3.3", "ruby3.4", "ruby4.0", "provided.al2023", "nodejs26.x", "python3.15", "java8.al2023",
+    "java11.al2023", "java17.al2023", NULL};
+
+bool
+names_runtime(const char *s)
+{
+	size_t i;
+
+	for (i = 0; names_runtimes[i] != NULL; i++) {
+		if (strcmp(s, names_runtimes[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool
 is_host_char(char c)
 {

@@ -63,6 +63,14 @@ bool names_region(const char *s);
 bool names_s3_bucket(const char *s);
 /* Lambda's handler: 1..128 non-whitespace characters. */
 bool names_handler(const char *s);
+/*
+ * Lambda's Runtime enum: the values of the shape "Runtime" in Debian's botocore service
+ * model (1.29), and the values Lambda's model gained since (python3.10 to python3.14,
+ * nodejs20.x, java17, ...). names_runtime() is a full match; names_runtimes is the list,
+ * NULL-terminated, for "did you mean".
+ */
+bool names_runtime(const char *s);
+extern const char *const names_runtimes[];
 
 /* What an image reference pins. */
 enum names_image_pin {

@@ -31,6 +31,7 @@ latest_clear(struct obs_latest *l)
 	free(l->description);
 	free(l->role);
 	free(l->handler);
+	free(l->runtime);
 	free(l->state);
 	free(l->state_reason);
 	free(l->last_update_status);
@@ -131,6 +132,7 @@ obs_function_copy(struct obs_function *dst, const struct obs_function *src)
 	dl->description = dup_opt(sl->description);
 	dl->role = dup_opt(sl->role);
 	dl->handler = dup_opt(sl->handler);
+	dl->runtime = dup_opt(sl->runtime);
 	dl->state = dup_opt(sl->state);
 	dl->state_reason = dup_opt(sl->state_reason);
 	dl->last_update_status = dup_opt(sl->last_update_status);
@@ -515,8 +517,8 @@ load_latest(json_t *o, const struct jpath *p, struct obs_latest *l, struct err *
 {
 	static const char *const keys[] = {"package_type", "image_uri", "resolved_image_uri",
 	    "code_sha256", "layers", "memory", "timeout", "environment", "description", "role",
-	    "handler", "state", "state_reason", "last_update_status", "last_update_status_reason",
-	    "revision_id", NULL};
+	    "handler", "runtime", "state", "state_reason", "last_update_status",
+	    "last_update_status_reason", "revision_id", NULL};
 	struct jpath kp, ep;
 	const char *key;
 	json_t *env, *v;
@@ -537,6 +539,7 @@ load_latest(json_t *o, const struct jpath *p, struct obs_latest *l, struct err *
 	    (rc = get_str(o, p, "description", false, &l->description, err)) != 0 ||
 	    (rc = get_str(o, p, "role", false, &l->role, err)) != 0 ||
 	    (rc = get_str(o, p, "handler", false, &l->handler, err)) != 0 ||
+	    (rc = get_str(o, p, "runtime", false, &l->runtime, err)) != 0 ||
 	    (rc = get_str(o, p, "state", false, &l->state, err)) != 0 ||
 	    (rc = get_str(o, p, "state_reason", false, &l->state_reason, err)) != 0 ||
 	    (rc = get_str(o, p, "last_update_status", false, &l->last_update_status, err)) != 0 ||

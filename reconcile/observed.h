@@ -39,7 +39,8 @@ struct obs_latest {
 	char *description;
 	char *role;
 	char *handler;
-	char *state; /* "Pending", "Active", "Inactive", "Failed" */
+	char *runtime; /* Zip only */
+	char *state;   /* "Pending", "Active", "Inactive", "Failed" */
 	char *state_reason;
 	char *last_update_status; /* "InProgress", "Successful", "Failed", or NULL */
 	char *last_update_status_reason;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "reconcile/plan.h"
@@ -265,6 +266,12 @@ preflight(struct planner *pl)
 			return true;
 		}
 	}
+	/* The spec leaves the code alone but sets a runtime, on a function that runs an
+	 * image: Lambda would refuse the configuration update. */
+	if (pl->holder == NULL && w->has_runtime && str_eq(h->latest.package_type, "Image")) {
+		blocked(pl, "package type Image has no runtime (runtime is for zip functions)");
+		return true;
+	}
 	return false;
 }
 
@@ -346,6 +353,7 @@ config_clear(struct plan_config *c)
 	free(c->description);
 	free(c->role);
 	free(c->handler);
+	free(c->runtime);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -419,8 +427,12 @@ config_diff(const struct planner *pl, bool all, struct plan_config *out, bool *a
 		out->has_handler = true;
 		out->handler = xstrdup(w->handler);
 	}
+	if (w->has_runtime && (all || l->runtime == NULL || strcmp(l->runtime, w->runtime) != 0)) {
+		out->has_runtime = true;
+		out->runtime = xstrdup(w->runtime);
+	}
 	*any = out->has_layers || out->has_memory || out->has_timeout || out->has_environment ||
-	       out->has_description || out->has_role || out->has_handler;
+	       out->has_description || out->has_role || out->has_handler || out->has_runtime;
 out:
 	if (arns != NULL) {
 		for (i = 0; i < n; i++)
@@ -473,9 +485,66 @@ update_code(struct planner *pl, const char *failed)
 	}
 }
 
+/* "a", "a and b", "a, b and c": words[0..n) for a message, into buf. */
+static void
+word_list(struct buf *b, const char *const *words, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_printf(b, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", words[i]);
+}
+
 /*
- * A function that does not exist: created when the spec says enough (an image and a role;
- * zip functions need a runtime, which the format does not carry), else blocked.
+ * Why a missing function cannot be created: what CreateFunction needs that the spec does
+ * not say. An image function needs a role; a zip function (S3 code) a role, a handler and
+ * a runtime; a function without code needs one of the two (the zip one when it has a
+ * runtime).
+ */
+static char *
+missing_why(const struct spec_function *w)
+{
+	struct buf b = BUF_INIT(256);
+	const char *image[2], *zip[4];
+	size_t ni = 0, nz = 0;
+
+	image[ni++] = "image";
+	zip[nz++] = "code";
+	if (!w->has_role) {
+		image[ni++] = "role";
+		zip[nz++] = "role";
+	}
+	if (!w->has_handler)
+		zip[nz++] = "handler";
+	if (!w->has_runtime)
+		zip[nz++] = "runtime";
+	buf_puts(&b, "function missing (to create it tether needs ");
+	switch (w->code.kind) {
+	case SPEC_CODE_IMAGE:
+		word_list(&b, image + 1, ni - 1);
+		buf_puts(&b, " with image");
+		break;
+	case SPEC_CODE_S3:
+		word_list(&b, zip + 1, nz - 1);
+		buf_puts(&b, " with code");
+		break;
+	case SPEC_CODE_NONE:
+		/* A runtime says zip: an image function cannot have one. */
+		if (!w->has_runtime) {
+			word_list(&b, image, ni);
+			buf_puts(&b, ", or ");
+		}
+		word_list(&b, zip, nz);
+		break;
+	}
+	buf_puts(&b, ")");
+	return buf_detach(&b, NULL);
+}
+
+/*
+ * A function that does not exist: created when the spec says what CreateFunction needs
+ * (image and role; or S3 code, role, handler and runtime), else blocked with what is
+ * missing.
  */
 static int
 create(struct planner *pl, struct err *err)
@@ -484,13 +553,16 @@ create(struct planner *pl, struct err *err)
 	struct plan_config cfg;
 	struct plan_action *a;
 	struct err cerr = ERR_INIT;
-	bool any;
-	char *why;
+	bool any, ok;
+	char *why, *src;
 
 	(void)err;
-	if (w->code.kind != SPEC_CODE_IMAGE || !w->has_role) {
-		blocked(pl, "function missing (tether creates image functions that declare image "
-		            "and role)");
+	ok = w->has_role && (w->code.kind == SPEC_CODE_IMAGE ||
+	                        (w->code.kind == SPEC_CODE_S3 && w->has_handler && w->has_runtime));
+	if (!ok) {
+		why = missing_why(w);
+		blocked(pl, why);
+		free(why);
 		return 0;
 	}
 	if (config_diff(pl, true, &cfg, &any, &cerr) != 0) {
@@ -503,7 +575,13 @@ create(struct planner *pl, struct err *err)
 	a->code = xcalloc(1, sizeof(*a->code));
 	code_copy(a->code, &w->code);
 	a->config = xmemdup(&cfg, sizeof(cfg));
-	a->why = xasprintf("create function with image %s", w->code.image);
+	if (w->code.kind == SPEC_CODE_IMAGE) {
+		a->why = xasprintf("create function with image %s", w->code.image);
+	} else {
+		src = obs_format_s3(&w->code);
+		a->why = xasprintf("create function with code %s (%s)", src, w->runtime);
+		free(src);
+	}
 	return 0;
 }
 
@@ -993,6 +1071,8 @@ sim_update_config(struct sim *s, const struct plan_action *a)
 		set_str(&l->role, c->role);
 	if (c->has_handler)
 		set_str(&l->handler, c->handler);
+	if (c->has_runtime)
+		set_str(&l->runtime, c->runtime);
 }
 
 static void
@@ -1077,7 +1157,7 @@ sim_apply(struct sim *s, const struct plan_action *a)
 	case PLAN_CREATE_FUNCTION:
 		/* Created Pending, with nothing published and nothing referencing it. */
 		s->f.exists = true;
-		set_str(&l->package_type, "Image");
+		set_str(&l->package_type, a->code->kind == SPEC_CODE_IMAGE ? "Image" : "Zip");
 		sim_update_code(s, a);
 		sim_update_config(s, a);
 		set_str(&l->state, "Pending");

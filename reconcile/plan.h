@@ -26,11 +26,11 @@ enum plan_kind {
 	PLAN_SMOKE_TEST,    /* Invoke $LATEST and check the result */
 	PLAN_PUBLISH,       /* PublishVersion with the digest description and preconditions */
 	PLAN_CREATE_ALIAS,
-	PLAN_UPDATE_ALIAS,   /* move an alias and/or its weights */
-	PLAN_WAIT_CANARY,    /* the canary step runs until `until` */
-	PLAN_DELETE_VERSION, /* prune */
-	PLAN_BLOCKED,        /* cannot proceed: why says so (quarantined, suspended, missing) */
-	PLAN_CREATE_FUNCTION, /* CreateFunction: an image function with role and image */
+	PLAN_UPDATE_ALIAS,    /* move an alias and/or its weights */
+	PLAN_WAIT_CANARY,     /* the canary step runs until `until` */
+	PLAN_DELETE_VERSION,  /* prune */
+	PLAN_BLOCKED,         /* cannot proceed: why says so (quarantined, suspended, missing) */
+	PLAN_CREATE_FUNCTION, /* CreateFunction: an image or a zip function (docs/plan.md) */
 };
 
 /* Configuration fields to set on $LATEST; only those with has_ set. */
@@ -51,6 +51,8 @@ struct plan_config {
 	char *role;
 	bool has_handler;
 	char *handler;
+	bool has_runtime;
+	char *runtime;
 };
 
 struct plan_action {

@@ -117,6 +117,8 @@ config_json(struct jsonw *w, const struct plan_config *c)
 		jsonw_kstr(w, "role", c->role);
 	if (c->has_handler)
 		jsonw_kstr(w, "handler", c->handler);
+	if (c->has_runtime)
+		jsonw_kstr(w, "runtime", c->runtime);
 	jsonw_object_close(w);
 }
 

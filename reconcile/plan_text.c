@@ -269,6 +269,13 @@ plan_text_config(const struct obs_latest *l, const struct plan_config *c)
 		else
 			buf_printf(&b, "handler %s", c->handler);
 	}
+	if (c->has_runtime) {
+		sep(&b);
+		if (l->runtime != NULL && strcmp(l->runtime, c->runtime) != 0)
+			buf_printf(&b, "runtime %s -> %s", l->runtime, c->runtime);
+		else
+			buf_printf(&b, "runtime %s", c->runtime);
+	}
 	return buf_detach(&b, NULL);
 }
 

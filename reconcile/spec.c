@@ -45,6 +45,7 @@ spec_function_clear(struct spec_function *f)
 	free(f->description);
 	free(f->role);
 	free(f->handler);
+	free(f->runtime);
 	free(f->smoke_test.payload);
 	free(f->smoke_test.expect);
 	for (i = 0; i < f->naliases; i++)
@@ -166,6 +167,9 @@ spec_canonical(const struct spec_function *f, const char *account, char **out, s
 		jsonw_kint(&w, "memory", f->memory);
 	if (f->has_role)
 		jsonw_kstr(&w, "role", f->role);
+	/* Written only when managed, so every digest from before runtime existed holds. */
+	if (f->has_runtime)
+		jsonw_kstr(&w, "runtime", f->runtime);
 	if (f->has_timeout)
 		jsonw_kint(&w, "timeout", f->timeout);
 	jsonw_kint(&w, "v", SPEC_CANONICAL_VERSION);

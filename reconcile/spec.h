@@ -97,6 +97,8 @@ struct spec_function {
 	char *role;
 	bool has_handler;
 	char *handler;
+	bool has_runtime; /* zip functions only: an image function has no runtime */
+	char *runtime;
 
 	bool has_smoke_test;
 	struct spec_smoke smoke_test;
@@ -137,7 +139,7 @@ char *spec_layer_arn(const struct spec_layer *l, const char *account, const char
  * The spec digest (architecture §3): SHA-256, lower-case hex, over a canonical
  * serialization of what a published version freezes — the code, the layer version ARNs in
  * order, and every managed configuration field that is present (memory, timeout,
- * environment, description, role, handler). Keys are sorted and values normalized, so
+ * environment, description, role, handler, runtime). Keys are sorted and values normalized, so
  * formatting, key order, comments, the file a function lives in and how an overlay
  * produced a value never change it; any change to a frozen field does. Layers given by
  * name are resolved in account (NULL: the function's own, if known) and the function's

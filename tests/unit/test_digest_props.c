@@ -42,6 +42,7 @@ struct model {
 	char env_vals[ENV_MAX][64];
 	size_t nenv;
 	char description[96], role[96], handler[48];
+	char runtime[24]; /* written only with S3 code: an image function has no runtime */
 	/* Not frozen. */
 	int aliases; /* which alias set */
 	long retain;
@@ -107,6 +108,7 @@ base_model(struct model *m, bool s3)
 	snprintf(m->description, sizeof(m->description), "Orders API: takes \"orders\"");
 	snprintf(m->role, sizeof(m->role), "arn:aws:iam::%s:role/orders-api", ACCOUNT);
 	snprintf(m->handler, sizeof(m->handler), "app.handler");
+	snprintf(m->runtime, sizeof(m->runtime), "python3.12");
 	m->aliases = 0;
 	m->retain = 5;
 	m->mode = "enforce";
@@ -184,6 +186,7 @@ enum field {
 	F_DESCRIPTION,
 	F_ROLE,
 	F_HANDLER,
+	F_RUNTIME,
 	F_ALIASES,
 	F_RETAIN,
 	F_MODE,
@@ -289,6 +292,9 @@ value(FILE *f, const struct model *m, enum field fld, bool flow, int indent, con
 	case F_HANDLER:
 		str(f, m->handler);
 		return;
+	case F_RUNTIME:
+		str(f, m->runtime);
+		return;
 	case F_ALIASES:
 		if (m->aliases == 0)
 			fputs("{ live: current, stable: 12 }", f);
@@ -313,7 +319,8 @@ value(FILE *f, const struct model *m, enum field fld, bool flow, int indent, con
 }
 
 static const char *const field_keys[F_COUNT] = {"image", "layers", "memory", "timeout",
-    "environment", "description", "role", "handler", "aliases", "retain", "mode", "smoke_test"};
+    "environment", "description", "role", "handler", "runtime", "aliases", "retain", "mode",
+    "smoke_test"};
 
 static const char *
 key_of(const struct model *m, enum field fld)
@@ -393,10 +400,11 @@ struct overlay_plan {
 static bool
 render(const struct model *m, struct fileset *fs, bool allow_overlay)
 {
-	static const enum field defaultable[] = {
-	    F_LAYERS, F_MEMORY, F_TIMEOUT, F_DESCRIPTION, F_ROLE, F_HANDLER, F_RETAIN, F_MODE};
+	/* A default runtime is also given to image functions, which must not take it. */
+	static const enum field defaultable[] = {F_LAYERS, F_MEMORY, F_TIMEOUT, F_DESCRIPTION,
+	    F_ROLE, F_HANDLER, F_RUNTIME, F_RETAIN, F_MODE};
 	static const enum field overridable[] = {F_IMAGE_OR_CODE, F_LAYERS, F_MEMORY, F_TIMEOUT,
-	    F_DESCRIPTION, F_ROLE, F_HANDLER, F_ALIASES, F_SMOKE};
+	    F_DESCRIPTION, F_ROLE, F_HANDLER, F_RUNTIME, F_ALIASES, F_SMOKE};
 	struct overlay_plan op;
 	struct model wrong;
 	bool write[F_COUNT], env_doc[ENV_MAX], env_over[ENV_MAX];
@@ -408,6 +416,7 @@ render(const struct model *m, struct fileset *fs, bool allow_overlay)
 	memset(&op, 0, sizeof(op));
 	for (i = 0; i < F_COUNT; i++)
 		write[i] = true;
+	write[F_RUNTIME] = m->s3;
 	for (i = 0; i < ENV_MAX; i++)
 		env_doc[i] = true;
 	op.used = allow_overlay && pick(3) == 0;
@@ -419,7 +428,8 @@ render(const struct model *m, struct fileset *fs, bool allow_overlay)
 			}
 		}
 		for (i = 0; i < nitems(overridable); i++) {
-			if (pick(3) == 0 && !op.in_defaults[overridable[i]])
+			if (pick(3) == 0 && !op.in_defaults[overridable[i]] &&
+			    (overridable[i] != F_RUNTIME || m->s3))
 				op.in_override[overridable[i]] = true;
 		}
 		op.env_split = coin();
@@ -439,6 +449,7 @@ render(const struct model *m, struct fileset *fs, bool allow_overlay)
 		wrong.timeout = 3;
 		snprintf(wrong.description, sizeof(wrong.description), "to be replaced");
 		snprintf(wrong.handler, sizeof(wrong.handler), "old.handler");
+		snprintf(wrong.runtime, sizeof(wrong.runtime), "python3.11");
 		wrong.nlayers = 1;
 		wrong.aliases = 1;
 		wrong.smoke = 7;
@@ -487,6 +498,8 @@ render(const struct model *m, struct fileset *fs, bool allow_overlay)
 				memcpy(doc.description, wrong.description, sizeof(doc.description));
 			else if (fld == F_HANDLER)
 				memcpy(doc.handler, wrong.handler, sizeof(doc.handler));
+			else if (fld == F_RUNTIME)
+				memcpy(doc.runtime, wrong.runtime, sizeof(doc.runtime));
 			else if (fld == F_LAYERS)
 				doc.nlayers = wrong.nlayers;
 			else if (fld == F_ALIASES)
@@ -755,6 +768,11 @@ m_handler(struct model *m)
 	m->handler[0] = 'b';
 }
 static void
+m_runtime(struct model *m)
+{
+	m->runtime[strlen(m->runtime) - 1] = '3';
+}
+static void
 m_aliases(struct model *m)
 {
 	m->aliases = 1;
@@ -802,6 +820,7 @@ test_digest_props__frozen_fields_change_it_others_do_not(void **state)
 	    {"description", true, false, m_description},
 	    {"role", true, false, m_role},
 	    {"handler", true, false, m_handler},
+	    {"runtime", true, true, m_runtime},
 	    {"aliases", false, false, m_aliases},
 	    {"retain", false, false, m_retain},
 	    {"mode", false, false, m_mode},

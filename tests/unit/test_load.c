@@ -171,8 +171,9 @@ test_load__unmanaged_fields_stay_unset(void **state)
 	f = &r.spec.functions[0];
 	assert_int_equal(f->code.kind, SPEC_CODE_NONE);
 	assert_false(f->has_layers || f->has_memory || f->has_timeout || f->has_environment ||
-	             f->has_description || f->has_role || f->has_handler || f->has_smoke_test ||
-	             f->has_retain);
+	             f->has_description || f->has_role || f->has_handler || f->has_runtime ||
+	             f->has_smoke_test || f->has_retain);
+	assert_null(f->runtime);
 	assert_int_equal(f->naliases, 0);
 	assert_int_equal(f->mode, SPEC_MODE_ENFORCE);
 	/* The caller's default region. */
@@ -226,6 +227,78 @@ test_load__s3_code_and_arn(void **state)
 	    "functions/w.yaml:2:9: region: us-east-1 contradicts the function's ARN (eu-west-1)\n");
 	assert_int_equal(r.spec.n, 0);
 	assert_null(r.spec.functions);
+	result_free(&r);
+}
+
+/* runtime: a zip function's, managed like handler; an image function has none. */
+static void
+test_load__runtime(void **state)
+{
+	struct result r;
+	struct load_opts o = {"prod", "us-east-1", NULL, NULL};
+	const struct spec_function *f;
+
+	(void)state;
+	load_with(&r, &plain, "functions/w.yaml",
+	    "function: worker\n"
+	    "code: {s3_bucket: builds, s3_key: w.zip}\n"
+	    "handler: app.handler\n"
+	    "runtime: python3.12\n",
+	    NULL);
+	assert_string_equal(r.text, "");
+	f = &r.spec.functions[0];
+	assert_true(f->has_runtime);
+	assert_string_equal(f->runtime, "python3.12");
+	result_free(&r);
+
+	/* A fleet's default runtime fills zip functions and functions without code; an
+	 * image function does not take it, also when an override makes it one. An override
+	 * that makes an image function a zip function does. */
+	load_with(&r, &o, "functions/a.yaml",
+	    "function: zip\ncode: {s3_bucket: builds, s3_key: z.zip}\n---\n"
+	    "function: own\ncode: {s3_bucket: builds, s3_key: o.zip}\nruntime: java21\n---\n"
+	    "function: bare\n---\n"
+	    "function: img\nimage: 1.dkr.ecr.us-east-1.amazonaws.com/a:v1.0.0\n---\n"
+	    "function: to-img\ncode: {s3_bucket: builds, s3_key: t.zip}\n---\n"
+	    "function: to-zip\nimage: 1.dkr.ecr.us-east-1.amazonaws.com/a:v1.0.0\n",
+	    "environments/prod.yaml",
+	    "defaults: {runtime: nodejs20.x}\n"
+	    "functions:\n"
+	    "  own: {runtime: python3.13}\n"
+	    "  to-img: {image: 1.dkr.ecr.us-east-1.amazonaws.com/a:v2.0.0}\n"
+	    "  to-zip: {code: {s3_bucket: builds, s3_key: z2.zip}}\n",
+	    NULL);
+	assert_string_equal(r.text, "");
+	assert_int_equal(r.rc, 0);
+	f = spec_find(&r.spec, "zip", NULL);
+	assert_true(f->has_runtime);
+	assert_string_equal(f->runtime, "nodejs20.x");
+	f = spec_find(&r.spec, "own", NULL);
+	assert_string_equal(f->runtime, "python3.13");
+	f = spec_find(&r.spec, "bare", NULL);
+	assert_string_equal(f->runtime, "nodejs20.x");
+	f = spec_find(&r.spec, "img", NULL);
+	assert_false(f->has_runtime);
+	assert_null(f->runtime);
+	f = spec_find(&r.spec, "to-img", NULL);
+	assert_int_equal(f->code.kind, SPEC_CODE_IMAGE);
+	assert_false(f->has_runtime);
+	f = spec_find(&r.spec, "to-zip", NULL);
+	assert_int_equal(f->code.kind, SPEC_CODE_S3);
+	assert_string_equal(f->runtime, "nodejs20.x");
+	result_free(&r);
+
+	/* An image function writing a runtime: in one document, or through an override. */
+	load_with(&r, &o, "functions/a.yaml",
+	    "function: a\nimage: 1.dkr.ecr.us-east-1.amazonaws.com/a:v1.0.0\nruntime: go1.x\n"
+	    "---\nfunction: b\nimage: 1.dkr.ecr.us-east-1.amazonaws.com/b:v1.0.0\n",
+	    "environments/prod.yaml", "functions: {b: {runtime: ruby3.3}}\n", NULL);
+	assert_int_equal(r.rc, ERR_INVALID);
+	assert_string_equal(r.text,
+	    "environments/prod.yaml:1:26: runtime: an image function has no runtime; write "
+	    "code: for a zip function (image is at functions/a.yaml:6:8)\n"
+	    "functions/a.yaml:3:10: runtime: an image function has no runtime; write code: for "
+	    "a zip function (image is at 2:8)\n");
 	result_free(&r);
 }
 
@@ -695,6 +768,7 @@ main(void)
 	    cmocka_unit_test(test_load__full_function),
 	    cmocka_unit_test(test_load__unmanaged_fields_stay_unset),
 	    cmocka_unit_test(test_load__s3_code_and_arn),
+	    cmocka_unit_test(test_load__runtime),
 	    cmocka_unit_test(test_load__sorted_by_region_then_name),
 	    cmocka_unit_test(test_load__overlay_layers_defaults_under_function_under_override),
 	    cmocka_unit_test(test_load__region_precedence),

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "common/compat.h"
 #include "reconcile/names.h"
@@ -308,6 +309,55 @@ test_names__image_pins(void **state)
 	}
 }
 
+/* Debian's botocore service model, whose Runtime enum the list starts with. */
+#define BOTOCORE_LAMBDA \
+	"/usr/lib/python3/dist-packages/botocore/data/lambda/2015-03-31/service-2.json"
+
+static void
+test_names__runtimes(void **state)
+{
+	static const struct example ex[] = {
+	    {"python3.12", true},
+	    {"nodejs20.x", true},
+	    {"java21", true},
+	    {"provided.al2023", true},
+	    {"go1.x", true},
+	    {"nodejs4.3-edge", true},
+	    {"", false},
+	    {"python", false},
+	    {"Python3.12", false},
+	    {"python3.12 ", false},
+	    {"python3.1", false},
+	    {"nodejs20", false},
+	};
+	json_error_t e;
+	json_t *model, *values, *v;
+	size_t i, n = 0;
+
+	(void)state;
+	check(names_runtime, ex, nitems(ex));
+	/* Every value of the model's enum is accepted, and is listed once. */
+	model = json_load_file(BOTOCORE_LAMBDA, 0, &e);
+	if (model == NULL)
+		fail_msg("%s: %s", BOTOCORE_LAMBDA, e.text);
+	values =
+	    json_object_get(json_object_get(json_object_get(model, "shapes"), "Runtime"), "enum");
+	assert_true(json_is_array(values));
+	assert_true(json_array_size(values) > 20);
+	json_array_foreach(values, i, v)
+	{
+		if (!names_runtime(json_string_value(v)))
+			fail_msg("%s is in botocore's Runtime enum", json_string_value(v));
+	}
+	json_decref(model);
+	for (i = 0; names_runtimes[i] != NULL; i++) {
+		for (n = 0; n < i; n++) {
+			if (strcmp(names_runtimes[i], names_runtimes[n]) == 0)
+				fail_msg("%s is listed twice", names_runtimes[i]);
+		}
+	}
+}
+
 static void
 test_names__utf8_chars(void **state)
 {
@@ -328,6 +378,7 @@ main(void)
 	    cmocka_unit_test(test_names__aliases_qualifiers_versions),
 	    cmocka_unit_test(test_names__role_env_region_bucket_handler),
 	    cmocka_unit_test(test_names__image_pins),
+	    cmocka_unit_test(test_names__runtimes),
 	    cmocka_unit_test(test_names__utf8_chars),
 	};
 

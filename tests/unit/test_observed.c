@@ -130,20 +130,25 @@ static const char observed_doc[] =
     "     {\"name\": \"beta\", \"version\": \"$LATEST\"}],\n"
     "   \"esm\": [\"live\", \"3\"], \"pc\": [],\n"
     "   \"quarantined\": [\"cccccccccccc\"]},\n"
-    "  {\"name\": \"gone\", \"region\": \"eu-west-1\", \"exists\": false}\n"
+    "  {\"name\": \"gone\", \"region\": \"eu-west-1\", \"exists\": false},\n"
+    "  {\"name\": \"worker\", \"region\": \"eu-west-1\",\n"
+    "   \"latest\": {\"package_type\": \"Zip\", \"handler\": \"app.handler\",\n"
+    "              \"runtime\": \"python3.12\"}}\n"
     " ]}\n";
 
 static void
 test_observed__load_json(void **state)
 {
-	struct obs_function *fns, copy;
+	struct obs_function *fns, copy, zip;
 	struct err err = ERR_INIT;
 	const struct obs_function *f;
 	size_t n, i;
 
 	(void)state;
 	assert_int_equal(observed_load_json(observed_doc, strlen(observed_doc), &fns, &n, &err), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
+	assert_string_equal(fns[2].latest.runtime, "python3.12");
+	assert_null(fns[0].latest.runtime);
 	f = &fns[0];
 	assert_string_equal(f->region, "us-east-1");
 	assert_string_equal(f->account, "123456789012");
@@ -179,9 +184,12 @@ test_observed__load_json(void **state)
 
 	/* A deep copy outlives the original. */
 	obs_function_copy(&copy, f);
+	obs_function_copy(&zip, &fns[2]);
 	for (i = 0; i < n; i++)
 		obs_function_clear(&fns[i]);
 	free(fns);
+	assert_string_equal(zip.latest.runtime, "python3.12");
+	obs_function_clear(&zip);
 	assert_string_equal(
 	    copy.aliases[1].description, "tether canary d=aaaaaaaaaaaa step=1/2 at=100 stable=10");
 	assert_string_equal(copy.latest.environment[1].value, "2");
@@ -234,6 +242,9 @@ test_observed__load_json_strict(void **state)
 	expect_error("{\"functions\": [{\"name\": \"a\", \"region\": \"r\", \"latest\": "
 	             "{\"environment\": {\"A\": 1}}}]}",
 	    "functions[0].latest.environment.A: expected a string");
+	expect_error("{\"functions\": [{\"name\": \"a\", \"region\": \"r\", \"latest\": "
+	             "{\"runtime\": 3}}]}",
+	    "functions[0].latest.runtime: expected a string");
 	expect_error("{\"functions\": [{\"name\": \"a\", \"region\": \"r\", \"versions\": "
 	             "[{\"number\": 0}]}]}",
 	    "functions[0].versions[0].number: expected a version number >= 1");

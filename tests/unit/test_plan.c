@@ -410,14 +410,10 @@ test_plan__blocked(void **state)
 	/* Missing. */
 	f.mode = SPEC_MODE_ENFORCE;
 	expect_summary(&f, NULL,
-	    "blocked: function missing (tether creates image functions that declare image and "
-	    "role)",
-	    false);
+	    "blocked: function missing (to create it tether needs role with image)", false);
 	o.exists = false;
-	expect_summary(&f, &o,
-	    "blocked: function missing (tether creates image functions that declare image and "
-	    "role)",
-	    false);
+	expect_summary(
+	    &f, &o, "blocked: function missing (to create it tether needs role with image)", false);
 
 	spec_function_clear(&f);
 	obs_function_clear(&o);
@@ -725,6 +721,73 @@ test_plan__s3_code_is_known_by_what_tether_staged(void **state)
 	obs_function_clear(&o);
 }
 
+/* Missing functions: what CreateFunction needs, said precisely when it is not there. */
+static void
+test_plan__create_needs(void **state)
+{
+	struct spec_function f;
+	struct plan_step s;
+	struct obs_function o;
+
+	(void)state;
+	spec_fn(&f, "worker", NULL);
+	f.code.kind = SPEC_CODE_S3;
+	f.code.s3_bucket = strdup("builds");
+	f.code.s3_key = strdup("worker/2.zip");
+	f.code.s3_object_version = strdup("v2");
+	spec_alias_add(&f, "live", 0);
+	memset(&o, 0, sizeof(o));
+	o.name = strdup("worker");
+	o.region = strdup("us-east-1");
+	expect_summary(&f, NULL,
+	    "blocked: function missing (to create it tether needs role, handler and runtime with "
+	    "code)",
+	    false);
+	f.has_role = true;
+	f.role = strdup("arn:aws:iam::123456789012:role/worker");
+	f.has_runtime = true;
+	f.runtime = strdup("python3.12");
+	expect_summary(&f, NULL,
+	    "blocked: function missing (to create it tether needs handler with code)", false);
+
+	/* Everything a zip function needs: created with its code and every managed field. */
+	f.has_handler = true;
+	f.handler = strdup("app.handler");
+	next(&f, &o, &ctx0, &s);
+	expect_kinds(&s, 1, PLAN_CREATE_FUNCTION);
+	assert_int_equal(s.actions[0].code->kind, SPEC_CODE_S3);
+	assert_string_equal(s.actions[0].code->s3_object_version, "v2");
+	assert_true(s.actions[0].config->has_runtime);
+	assert_string_equal(s.actions[0].config->runtime, "python3.12");
+	assert_true(s.actions[0].config->has_handler);
+	assert_true(s.actions[0].config->has_memory);
+	assert_string_equal(s.actions[0].why,
+	    "create function with code s3://builds/worker/2.zip?versionId=v2 (python3.12)");
+	plan_step_free(&s);
+	/* The simulated function is Zip, its code staged: no code update follows. */
+	expect_summary(&f, NULL, "create function; publish; create live -> new", false);
+
+	/* No code at all: either way is named, without what the spec already says; a
+	 * runtime says it is a zip function. */
+	f.code.kind = SPEC_CODE_NONE;
+	expect_summary(
+	    &f, NULL, "blocked: function missing (to create it tether needs code)", false);
+	f.has_runtime = false;
+	expect_summary(&f, NULL,
+	    "blocked: function missing (to create it tether needs image, or code and runtime)",
+	    false);
+	f.has_role = false;
+	f.has_handler = false;
+	f.has_runtime = false;
+	expect_summary(&f, NULL,
+	    "blocked: function missing (to create it tether needs image and role, or code, role, "
+	    "handler and runtime)",
+	    false);
+	f.code.kind = SPEC_CODE_S3;
+	spec_function_clear(&f);
+	obs_function_clear(&o);
+}
+
 static void
 test_plan__failed_update_is_retried(void **state)
 {
@@ -814,7 +877,37 @@ test_plan__config_fields(void **state)
 	assert_string_equal(s.actions[0].why,
 	    "layers dynamo:5 -> :6, timeout 3 -> 30, environment +A -B ~C, role orders -> "
 	    "orders-new");
+	assert_false(s.actions[0].config->has_runtime);
 	plan_step_free(&s);
+	spec_function_clear(&f);
+	obs_function_clear(&o);
+
+	/* The runtime of a zip function is managed like the other fields. */
+	spec_fn(&f, "worker", NULL);
+	f.code.kind = SPEC_CODE_NONE;
+	f.has_runtime = true;
+	f.runtime = strdup("python3.12");
+	obs_fn(&o, "worker", NULL);
+	set(&o.latest.package_type, "Zip");
+	o.latest.runtime = strdup("python3.11");
+	next(&f, &o, &ctx0, &s);
+	expect_kinds(&s, 1, PLAN_UPDATE_CONFIG);
+	assert_true(s.actions[0].config->has_runtime);
+	assert_false(s.actions[0].config->has_memory);
+	assert_string_equal(s.actions[0].config->runtime, "python3.12");
+	assert_string_equal(s.actions[0].why, "runtime python3.11 -> python3.12");
+	plan_step_free(&s);
+	expect_summary(&f, &o, "runtime python3.11 -> python3.12; publish", false);
+	set(&o.latest.runtime, "python3.12");
+	next(&f, &o, &ctx0, &s);
+	expect_kinds(&s, 1, PLAN_PUBLISH);
+	plan_step_free(&s);
+
+	/* An image function has no runtime: Lambda would refuse the update. */
+	set(&o.latest.package_type, "Image");
+	set(&o.latest.runtime, NULL);
+	expect_summary(&f, &o,
+	    "blocked: package type Image has no runtime (runtime is for zip functions)", false);
 	spec_function_clear(&f);
 	obs_function_clear(&o);
 }
@@ -967,6 +1060,7 @@ main(void)
 	    cmocka_unit_test(test_plan__prune),
 	    cmocka_unit_test(test_plan__detect_reports_only),
 	    cmocka_unit_test(test_plan__s3_code_is_known_by_what_tether_staged),
+	    cmocka_unit_test(test_plan__create_needs),
 	    cmocka_unit_test(test_plan__failed_update_is_retried),
 	    cmocka_unit_test(test_plan__config_fields),
 	    cmocka_unit_test(test_plan__alias_drift),

@@ -64,6 +64,20 @@ test_spec__canonical_form_is_pinned(void **state)
 	assert_string_equal(digest, want);
 	free(canon);
 
+	/* runtime is written only when managed, in key order: a spec without one keeps the
+	 * canonical form (and digest) it had before runtime existed. */
+	f.has_runtime = true;
+	f.runtime = strdup("python3.12");
+	assert_int_equal(spec_canonical(&f, "123456789012", &canon, &err), 0);
+	assert_string_equal(canon,
+	    "{\"code\":{\"image\":\"123456789012.dkr.ecr.us-east-1.amazonaws.com/orders:v42\"},"
+	    "\"environment\":{\"A\":\"quote\\\" and \xc3\xa9\",\"LOG_LEVEL\":\"info\"},"
+	    "\"layers\":[\"arn:aws:lambda:us-east-1:123456789012:layer:receipt-dynamo-dev:5\","
+	    "\"arn:aws:lambda:us-east-1:123456789012:layer:receipt-label-dev:3\"],"
+	    "\"memory\":512,\"runtime\":\"python3.12\",\"timeout\":30,\"v\":1}");
+	free(canon);
+	f.has_runtime = false;
+
 	/* A layer given by name cannot be resolved without an account. */
 	assert_int_equal(spec_digest(&f, NULL, digest, &err), ERR_INVALID);
 	assert_non_null(strstr(err.message, "receipt-label-dev"));
@@ -75,6 +89,7 @@ test_spec__digest_follows_frozen_fields_only(void **state)
 {
 	struct spec_function f;
 	char d0[CRYPTO_SHA256_HEX_LEN + 1], d1[CRYPTO_SHA256_HEX_LEN + 1];
+	char d2[CRYPTO_SHA256_HEX_LEN + 1];
 	struct err err = ERR_INIT;
 
 	(void)state;
@@ -106,6 +121,20 @@ test_spec__digest_follows_frozen_fields_only(void **state)
 	assert_int_equal(spec_digest(&f, NULL, d1, &err), 0);
 	assert_string_not_equal(d0, d1);
 	f.has_handler = false;
+	f.has_runtime = true;
+	f.runtime = strdup("python3.12");
+	assert_int_equal(spec_digest(&f, NULL, d1, &err), 0);
+	assert_string_not_equal(d0, d1);
+	memcpy(d2, d1, sizeof(d2));
+	free(f.runtime);
+	f.runtime = strdup("python3.13");
+	assert_int_equal(spec_digest(&f, NULL, d1, &err), 0);
+	assert_string_not_equal(d0, d1);
+	assert_string_not_equal(d2, d1);
+	/* Not managed again: the digest it had. */
+	f.has_runtime = false;
+	assert_int_equal(spec_digest(&f, NULL, d1, &err), 0);
+	assert_string_equal(d0, d1);
 	f.layers[1].arn[strlen(f.layers[1].arn) - 1] = '4';
 	assert_int_equal(spec_digest(&f, NULL, d1, &err), 0);
 	assert_string_not_equal(d0, d1);

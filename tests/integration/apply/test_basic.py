@@ -1,9 +1,11 @@
 """tether apply, the basic life of a function (docs/apply.md): the first deploy, an image
 change, a layer change, a configuration-only change, a run with nothing to do (zero
-mutating calls), functions tether creates, the summary table, history and status, an
-invalid commit and a held state directory.
+mutating calls), functions tether creates (image and zip), the summary table, history and
+status, an invalid commit and a held state directory.
 """
+import base64
 import fcntl
+import hashlib
 import json
 import os
 
@@ -186,6 +188,63 @@ class Basic(ApplyCase):
         self.assertEqual(run.mutations, {}, run.show())
         self.assertEqual(run.rows["fresh"]["result"], "in-sync", run.show())
         self.assertEqual(run.rows["ghost"]["result"], "blocked", run.show())
+
+    def test_creates_zip_functions(self):
+        """A missing zip function with code in S3, role, handler and runtime is created,
+        published and aliased; the next apply is a no-op (the created code is recorded as
+        staged, so it is not written again); a runtime change is a configuration update."""
+        src = "s3://tether-test-code/worker/1.zip?versionId=v1"
+        code = "{ s3_bucket: tether-test-code, s3_key: worker/1.zip, s3_object_version: v1 }"
+        self.repo.write("functions/worker.yaml",
+                        function_yaml("worker", code=code, role=ROLE, handler="app.handler",
+                                      runtime="python3.12", memory=256))
+        c1 = self.repo.commit("a zip function nobody made")
+        d1 = self.validate()
+        run = self.apply()
+        self.assertEqual(run.mutations, {"CreateFunction": 1, "PublishVersion": 1,
+                                         "CreateAlias": 1}, run.show())
+        self.assertEqual(run.rows["worker"]["result"], "converged", run.show())
+        self.assertEqual(run.rows["worker"]["aliases"], "live=1", run.show())
+        cfg = self.lam.get_function(FunctionName="worker")["Configuration"]
+        self.assertEqual((cfg["PackageType"], cfg["Runtime"], cfg["Handler"], cfg["Role"],
+                          cfg["MemorySize"], cfg["State"]),
+                         ("Zip", "python3.12", "app.handler", ROLE, 256, "Active"))
+        # The emulator's CodeSha256 of S3 code is that of its location: the right object.
+        sha = base64.b64encode(hashlib.sha256(src.encode()).digest()).decode()
+        self.assertEqual(cfg["CodeSha256"], sha)
+        vs = self.versions("worker")
+        self.assertEqual([(v["Version"], v["Description"], v["Runtime"], v["CodeSha256"])
+                          for v in vs], [("1", self.mark(d1["worker"], c1), "python3.12", sha)])
+        self.assertEqual(self.alias("worker"), ("1", {}, ""))
+        self.assertEqual([r["action"] for r in self.manifest("worker")],
+                         ["create_function", "wait", "publish", "create_alias"])
+        staged = json.loads(self.state_file("worker"))["staged"]
+        self.assertEqual(staged, {"s3": src, "code_sha256": sha})
+
+        # Again: nothing to do, not one mutating call.
+        run = self.apply()
+        self.assertEqual(run.mutations, {}, run.show())
+        self.assertEqual(run.rows["worker"]["result"], "in-sync", run.show())
+
+        # The runtime is managed like the other fields: one configuration update.
+        self.repo.write("functions/worker.yaml",
+                        function_yaml("worker", code=code, role=ROLE, handler="app.handler",
+                                      runtime="python3.13", memory=256))
+        c2 = self.repo.commit("worker: python 3.13")
+        d2 = self.validate()
+        self.assertNotEqual(d2["worker"], d1["worker"])
+        run = self.apply()
+        self.assertEqual(run.mutations, {"UpdateFunctionConfiguration": 1,
+                                         "PublishVersion": 1, "UpdateAlias": 1}, run.show())
+        self.assertIn("runtime python3.12 -> python3.13", run.rows["worker"]["detail"],
+                      run.show())
+        vs = self.versions("worker")
+        self.assertEqual([(v["Version"], v["Runtime"]) for v in vs],
+                         [("1", "python3.12"), ("2", "python3.13")])
+        self.assertEqual(vs[1]["Description"], self.mark(d2["worker"], c2))
+        self.assertEqual(self.alias("worker"), ("2", {}, ""))
+        run = self.apply()
+        self.assertEqual(run.mutations, {}, run.show())
 
     def test_invalid_commit_changes_nothing(self):
         self.create_image_function("orders", ORDERS_1)

@@ -280,8 +280,7 @@ class Plan(unittest.TestCase):
         p, reads = self.plan("--repo", repo.path, label="missing function")
         self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
         self.assertEqual(p.stdout.splitlines(), [
-            "ghost: blocked: function missing (tether creates image functions that declare "
-            "image and role)",
+            "ghost: blocked: function missing (to create it tether needs role with image)",
             "orders-api: in sync",
             "receipt-worker: in sync",
         ])
