@@ -627,6 +627,10 @@ fn_plan(struct fn *f)
 
 	fn_set_state(f, FN_PLAN, "observed");
 	plan_step_free(&f->step);
+	/* A function created in this run: its account (for layers by name) is known now. */
+	if (f->res->digest[0] == '\0' && f->res->fn.exists &&
+	    spec_digest(f->want, f->res->fn.account, f->res->digest, &err) != 0)
+		f->res->digest[0] = '\0';
 	if (++f->steps > CONVERGE_STEPS_MAX) {
 		fn_fail(f, "does not converge after %d steps", CONVERGE_STEPS_MAX);
 		return;
@@ -728,6 +732,7 @@ latest_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 	struct manifest_side after;
 	const char *rid = lambda_call_request_id(f->call);
 	char *rid_copy = dup_opt(rid);
+	struct err derr = ERR_INIT;
 
 	f->call = NULL;
 	if (e != NULL) {
@@ -759,6 +764,10 @@ latest_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 			set_str(&f->res->fn.staged_code_sha256, lf->code_sha256);
 		}
 		note_done(f, "created");
+		/* The account is known now: every record of the function carries the digest. */
+		if (f->res->digest[0] == '\0' &&
+		    spec_digest(f->want, f->res->fn.account, f->res->digest, &derr) != 0)
+			f->res->digest[0] = '\0';
 		if (save_state(f) != 0) {
 			free(rid_copy);
 			return;
@@ -989,7 +998,15 @@ check_result(const struct fn *f, const struct lambda_invoke_result *res)
 static int
 quarantine(struct fn *f, const char *what, const char *why)
 {
-	char *reason = xasprintf("%s: %s", what, why);
+	char *reason;
+
+	/* Never a quarantine of "": it would match no digest and protect nothing. */
+	if (f->res->digest[0] == '\0') {
+		fn_fail(f, "%s failed (%s), and the spec digest is unknown: not quarantined", what,
+		    why);
+		return -1;
+	}
+	reason = xasprintf("%s: %s", what, why);
 
 	set_str(&f->sf.quarantine_digest, f->res->digest);
 	free(f->sf.quarantine_reason);

@@ -5,7 +5,7 @@ quarantine and deploys normally.
 """
 import json
 
-from applylib import ApplyCase, function_yaml, image, main
+from applylib import ROLE, ApplyCase, function_yaml, image, main
 
 SMOKE = "{payload: {ping: 1}, expect: {ok: true}}"
 S1, S2, S3 = (image("svc", "1.0.%d" % i) for i in (1, 2, 3))
@@ -90,6 +90,29 @@ class Smoke(ApplyCase):
         self.assertEqual(run.mutations, {}, run.show())
         self.check_history("svc")
 
+
+    def test_created_function_is_quarantined_by_its_digest(self):
+        """A function tether creates and whose smoke test fails is quarantined under its
+        full digest, which every manifest record of it carries."""
+        born = image("born", "1.0.0")
+        self.emu.set_invoke(born, {"errorMessage": "boom"}, function_error="Unhandled")
+        self.repo.write("functions/born.yaml",
+                        function_yaml("born", born, role=ROLE, smoke_test=SMOKE))
+        self.repo.commit("a new function whose smoke test fails")
+        d = self.validate()
+        run = self.apply(rc=1)
+        self.assertEqual(run.mutations, {"CreateFunction": 1, "Invoke": 1}, run.show())
+        self.assertEqual(self.versions("born"), [])
+        self.assertIn(d["born"], self.state_file("born"))
+        recs = self.manifest("born")
+        self.assertEqual([r["action"] for r in recs][:1], ["create_function"], recs)
+        for r in recs:
+            self.assertEqual(r["digest"], d["born"], r)
+        # Quarantined: the same commit again changes nothing.
+        run = self.apply(rc=1)
+        self.assertEqual(run.mutations, {}, run.show())
+        self.assertEqual(run.rows["born"]["result"], "blocked", run.show())
+        self.assertIn("quarantined d=%s" % d["born"][:12], run.rows["born"]["detail"])
 
 if __name__ == "__main__":
     main()
