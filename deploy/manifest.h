@@ -33,7 +33,7 @@ struct manifest_side {
 };
 
 struct manifest_record {
-	double time;      /* epoch seconds (with milliseconds) the action ended */
+	double time;        /* epoch seconds (with milliseconds) the action ended */
 	const char *commit; /* full commit id */
 	const char *ref;    /* "main", or NULL */
 	const char *function;
@@ -78,14 +78,14 @@ void manifest_close(struct manifest *m);
  * unreadable file).
  */
 typedef int (*manifest_visit_cb)(json_t *record, void *arg);
-int manifest_read(const char *state_dir, manifest_visit_cb visit, void *arg, size_t *skipped,
-    struct err *err);
+int manifest_read(
+    const char *state_dir, manifest_visit_cb visit, void *arg, size_t *skipped, struct err *err);
 /*
  * manifest_read(), also handing the visitor each record's line exactly as stored (len
  * bytes, without the newline; borrowed like record), for `tether history --output json`.
  */
 typedef int (*manifest_line_cb)(json_t *record, const char *line, size_t len, void *arg);
-int manifest_read_lines(const char *state_dir, manifest_line_cb visit, void *arg,
-    size_t *skipped, struct err *err);
+int manifest_read_lines(
+    const char *state_dir, manifest_line_cb visit, void *arg, size_t *skipped, struct err *err);
 
 #endif

@@ -13,7 +13,7 @@ yaml_name(const char *name)
 	if (name[0] == '.')
 		return false;
 	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-	    (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
 }
 
 bool
