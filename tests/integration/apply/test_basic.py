@@ -246,6 +246,32 @@ class Basic(ApplyCase):
         run = self.apply()
         self.assertEqual(run.mutations, {}, run.show())
 
+    def test_status_reports_live_drift(self):
+        """tether status reads the live aliases: one moved by hand shows as drift, and a
+        Lambda it cannot reach makes it exit 1 with the reason."""
+        self.create_image_function("orders", ORDERS_1)
+        self.repo.write("functions/orders.yaml", function_yaml("orders", ORDERS_1))
+        self.repo.commit("orders")
+        self.apply()
+        st = json.loads(self.status("--output", "json").stdout)
+        live = {f["function"]: f["live"] for f in st["functions"]}
+        self.assertEqual(live["orders"], {"exists": True, "aliases": "live=1", "drift": False})
+        # By hand: a second version, and live moved to it.
+        self.lam.update_function_configuration(FunctionName="orders", MemorySize=512)
+        self.wait_updated("orders")
+        v = self.lam.publish_version(FunctionName="orders")["Version"]
+        self.lam.update_alias(FunctionName="orders", Name="live", FunctionVersion=v)
+        st = json.loads(self.status("--output", "json").stdout)
+        live = {f["function"]: f["live"] for f in st["functions"]}
+        self.assertEqual(live["orders"], {"exists": True, "aliases": "live=%s" % v,
+                                          "drift": True})
+        self.assertIn("live=%s (drift)" % v, self.status().stdout)
+        p = self.tether("--endpoint", "http://127.0.0.1:1", "status", "--state-dir",
+                        self.state)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("cannot read its live state", p.stderr)
+        self.assertIn("unknown", p.stdout)
+
     def test_invalid_commit_changes_nothing(self):
         self.create_image_function("orders", ORDERS_1)
         self.repo.write("functions/orders.yaml",
