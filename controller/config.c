@@ -138,30 +138,6 @@ want_text(struct parse *p, const struct yamldoc_node *n, const char *label)
 	return true;
 }
 
-/* A core-schema integer's value: decimal, 0o octal or 0x hex. */
-static bool
-int_value(const struct yamldoc_node *n, long *out)
-{
-	const char *s = n->str;
-	char *end;
-	long v;
-	int base = 10;
-
-	if (s[0] == '0' && s[1] == 'o') {
-		base = 8;
-		s += 2;
-	} else if (s[0] == '0' && s[1] == 'x') {
-		base = 16;
-		s += 2;
-	}
-	errno = 0;
-	v = strtol(s, &end, base);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool
 looks_number(const char *s)
 {
@@ -190,7 +166,7 @@ want_int(
 			    p, n, "%s: expected an integer, got %s", label, yamldoc_describe(n));
 		return false;
 	}
-	if (!int_value(n, &v) || v < min || v > max) {
+	if (!yamldoc_int(n, &v) || v < min || v > max) {
 		problem(p, n, "%s: %s is out of range (%ld..%ld)", label, n->str, min, max);
 		return false;
 	}
@@ -205,7 +181,7 @@ want_number(struct parse *p, const struct yamldoc_node *n, const char *label, do
 	long v;
 
 	if (n->kind == YAMLDOC_SCALAR && n->type == YAMLDOC_INT) {
-		if (!int_value(n, &v)) {
+		if (!yamldoc_int(n, &v)) {
 			problem(p, n, "%s: %s does not fit in 64 bits", label, n->str);
 			return false;
 		}
@@ -485,7 +461,7 @@ want_size(struct parse *p, const struct yamldoc_node *n, const char *label, long
 	size_t i;
 
 	if (n->kind == YAMLDOC_SCALAR && n->type == YAMLDOC_INT) {
-		if (!int_value(n, &v))
+		if (!yamldoc_int(n, &v))
 			v = -1;
 	} else if (is_str(n) && n->str[0] >= '0' && n->str[0] <= '9') {
 		errno = 0;

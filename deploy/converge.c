@@ -402,7 +402,6 @@ take_observation(struct fn *f)
 	const struct observe_result *r;
 	struct obs_function *got = NULL;
 	struct obs_function *fn = &f->res->fn;
-	struct err derr = ERR_INIT;
 	size_t n;
 
 	f->observed = false;
@@ -415,6 +414,9 @@ take_observation(struct fn *f)
 		f->obs = NULL;
 		return;
 	}
+	/* The observer computed the digest with the function's account ("" for a missing
+	 * function: fn_plan() computes it once CreateFunction names the account). */
+	memcpy(f->res->digest, r[0].digest, sizeof(f->res->digest));
 	/* A fresh complete listing replaces the cache. */
 	if (r[0].calls[OBSERVE_LIST_VERSIONS] > 0 && r[0].fn.versions_listed) {
 		state_versions_replace(&f->sf, r[0].fn.versions, r[0].fn.nversions);
@@ -432,13 +434,7 @@ take_observation(struct fn *f)
 	*fn = got[0];
 	free(got);
 
-	/* The digest, now that the account is known; a quarantine of another digest ends. */
-	f->res->digest[0] = '\0';
-	if (fn->exists || f->want->account != NULL) {
-		if (spec_digest(f->want, fn->exists ? fn->account : f->want->account,
-		        f->res->digest, &derr) != 0)
-			f->res->digest[0] = '\0';
-	}
+	/* A quarantine of another digest ends. */
 	if (f->sf.quarantine_digest != NULL && f->res->digest[0] != '\0' &&
 	    strcmp(f->sf.quarantine_digest, f->res->digest) != 0) {
 		log_info("converge", "%s: quarantine of d=%.12s ends: git changed the function",
@@ -463,35 +459,27 @@ take_observation(struct fn *f)
 
 /* --- folding answers into the model ---------------------------------------------------- */
 
-static int
-version_cmp(const void *a, const void *b)
-{
-	const struct obs_version *x = a, *y = b;
-
-	return (x->number > y->number) - (x->number < y->number);
-}
-
+/* Put v (taken: its strings now belong to the model) in place of the version with its
+ * number, or add it. */
 static void
-model_version_put(struct obs_function *fn, const struct obs_version *v)
+model_version_put(struct obs_function *fn, struct obs_version *v)
 {
+	struct obs_version *slot = NULL;
 	size_t i;
 
-	for (i = 0; i < fn->nversions; i++) {
-		if (fn->versions[i].number == v->number) {
-			free(fn->versions[i].description);
-			free(fn->versions[i].code_sha256);
-			fn->versions[i] = *v;
-			fn->versions[i].description = dup_opt(v->description);
-			fn->versions[i].code_sha256 = dup_opt(v->code_sha256);
-			return;
-		}
+	for (i = 0; i < fn->nversions; i++)
+		if (fn->versions[i].number == v->number)
+			slot = &fn->versions[i];
+	if (slot != NULL) {
+		free(slot->description);
+		free(slot->code_sha256);
+	} else {
+		fn->versions =
+		    xreallocarray(fn->versions, fn->nversions + 1, sizeof(*fn->versions));
+		slot = &fn->versions[fn->nversions++];
 	}
-	fn->versions = xreallocarray(fn->versions, fn->nversions + 1, sizeof(*fn->versions));
-	fn->versions[fn->nversions] = *v;
-	fn->versions[fn->nversions].description = dup_opt(v->description);
-	fn->versions[fn->nversions].code_sha256 = dup_opt(v->code_sha256);
-	fn->nversions++;
-	qsort(fn->versions, fn->nversions, sizeof(*fn->versions), version_cmp);
+	*slot = *v;
+	obs_sort(fn);
 }
 
 static void
@@ -509,12 +497,6 @@ model_version_remove(struct obs_function *fn, long number)
 		fn->nversions--;
 		return;
 	}
-}
-
-static int
-alias_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct obs_alias *)a)->name, ((const struct obs_alias *)b)->name);
 }
 
 static void
@@ -539,7 +521,7 @@ model_alias_put(struct obs_function *fn, const struct lambda_alias *src)
 	set_str(&a->revision_id, src->revision_id);
 	memset(&a->canary, 0, sizeof(a->canary));
 	a->has_canary = a->description != NULL && obs_parse_canary(a->description, &a->canary);
-	qsort(fn->aliases, fn->naliases, sizeof(*fn->aliases), alias_cmp);
+	obs_sort(fn);
 }
 
 /* --- the plan -------------------------------------------------------------------------- */
@@ -1116,10 +1098,8 @@ publish_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 	}
 	observe_fill_version(&v, number, lf);
 	existed = obs_version_find(&f->res->fn, number) != NULL;
-	model_version_put(&f->res->fn, &v);
 	state_version_add(&f->sf, &v);
-	free(v.description);
-	free(v.code_sha256);
+	model_version_put(&f->res->fn, &v); /* v's strings now belong to the model */
 	if (save_state(f) != 0) {
 		free(rid);
 		return;

@@ -206,35 +206,6 @@ arn_field(const char *arn, int i)
 	return xstrndup(p, (size_t)(end - p));
 }
 
-static void
-latest_clear(struct obs_latest *l)
-{
-	size_t i;
-
-	free(l->package_type);
-	free(l->image_uri);
-	free(l->resolved_image_uri);
-	free(l->code_sha256);
-	for (i = 0; i < l->nlayers; i++)
-		free(l->layers[i]);
-	free(l->layers);
-	for (i = 0; i < l->nenvironment; i++) {
-		free(l->environment[i].key);
-		free(l->environment[i].value);
-	}
-	free(l->environment);
-	free(l->description);
-	free(l->role);
-	free(l->handler);
-	free(l->runtime);
-	free(l->state);
-	free(l->state_reason);
-	free(l->last_update_status);
-	free(l->last_update_status_reason);
-	free(l->revision_id);
-	memset(l, 0, sizeof(*l));
-}
-
 static int
 kv_cmp(const void *a, const void *b)
 {
@@ -248,7 +219,7 @@ observe_fill_latest(struct obs_function *fn, const struct lambda_function *src)
 	struct obs_latest *l = &fn->latest;
 	size_t i, n = 0;
 
-	latest_clear(l);
+	obs_latest_clear(l);
 	l->package_type = dup_opt(src->package_type);
 	l->image_uri = dup_opt(src->image_uri);
 	l->resolved_image_uri = dup_opt(src->resolved_image_uri);
@@ -333,15 +304,6 @@ observe_fill_version(struct obs_version *v, long number, const struct lambda_fun
 	}
 }
 
-static int
-version_cmp(const void *a, const void *b)
-{
-	long x = ((const struct obs_version *)a)->number,
-	     y = ((const struct obs_version *)b)->number;
-
-	return x < y ? -1 : x > y;
-}
-
 static void
 versions_clear(struct obs_function *fn)
 {
@@ -355,12 +317,6 @@ versions_clear(struct obs_function *fn)
 	fn->versions = NULL;
 	fn->nversions = 0;
 	fn->versions_listed = false;
-}
-
-static int
-alias_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct obs_alias *)a)->name, ((const struct obs_alias *)b)->name);
 }
 
 static void
@@ -600,8 +556,7 @@ all_versions_cb(const struct lambda_function_page *page, const struct err *e, vo
 			continue;
 		observe_fill_version(&fn->versions[fn->nversions++], number, &page->items[i]);
 	}
-	if (fn->nversions > 1)
-		qsort(fn->versions, fn->nversions, sizeof(*fn->versions), version_cmp);
+	obs_sort(fn);
 	fn->versions_listed = true;
 	step_after_versions(f);
 }
@@ -646,8 +601,7 @@ named_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 	}
 	if (f->reqs != NULL)
 		return;
-	if (fn->nversions > 1)
-		qsort(fn->versions, fn->nversions, sizeof(*fn->versions), version_cmp);
+	obs_sort(fn);
 	if (f->need_all)
 		step_all_versions(f, "a named version was not found");
 	else if (obs_version_with_digest(fn, f->digest) == NULL)
@@ -801,14 +755,14 @@ aliases_cb(const struct lambda_alias_page *page, const struct err *e, void *arg)
 		oa->has_canary =
 		    a->description != NULL && obs_parse_canary(a->description, &oa->canary);
 	}
-	if (fn->naliases > 1)
-		qsort(fn->aliases, fn->naliases, sizeof(*fn->aliases), alias_cmp);
+	obs_sort(fn);
 	/* Layers given by name resolve in the function's account, which its ARN says. */
 	account = f->res->want->account != NULL ? f->res->want->account : fn->account;
 	if (spec_digest(f->res->want, account, f->digest, &derr) != 0) {
 		fnobs_fail(f, &derr);
 		return;
 	}
+	memcpy(f->res->digest, f->digest, sizeof(f->res->digest));
 	step_versions(f);
 }
 

@@ -57,6 +57,9 @@ struct observe_result {
 	struct err err;                      /* why it could not be observed; code 0: it was */
 	unsigned calls[OBSERVE_CALL__COUNT]; /* calls made for this function */
 	bool from_cache;                     /* the versions came from the version cache */
+	/* The spec digest, computed with the function's account; "" when the function was
+	 * not read that far (missing, suspended, failed). */
+	char digest[CRYPTO_SHA256_HEX_LEN + 1];
 };
 
 struct observe;

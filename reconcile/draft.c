@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -89,30 +88,6 @@ want_string(struct parse *p, const struct yamldoc_node *n, const char *label)
 	return false;
 }
 
-/* A core-schema integer's value: decimal, 0o octal or 0x hex. */
-static bool
-int_value(const struct yamldoc_node *n, long *out)
-{
-	const char *s = n->str;
-	char *end;
-	long v;
-	int base = 10;
-
-	if (s[0] == '0' && s[1] == 'o') {
-		base = 8;
-		s += 2;
-	} else if (s[0] == '0' && s[1] == 'x') {
-		base = 16;
-		s += 2;
-	}
-	errno = 0;
-	v = strtol(s, &end, base);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool
 looks_int(const char *s)
 {
@@ -143,7 +118,7 @@ want_int(struct parse *p, const struct yamldoc_node *n, const char *label, long 
 			    p, n, "%s: expected an integer, got %s", label, yamldoc_describe(n));
 		return false;
 	}
-	if (!int_value(n, &v) || v < min || v > max) {
+	if (!yamldoc_int(n, &v) || v < min || v > max) {
 		problem(p, n, "%s: %s is out of range (%ld..%ld%s%s)", label, n->str, min, max,
 		    unit[0] != '\0' ? " " : "", unit);
 		return false;
@@ -626,7 +601,7 @@ to_json(struct parse *p, const struct yamldoc_node *n, const char *label, struct
 	}
 	switch (n->type) {
 	case YAMLDOC_INT:
-		if (!int_value(n, &v)) {
+		if (!yamldoc_int(n, &v)) {
 			problem(p, n, "%s: integer %s does not fit in 64 bits", label, n->str);
 			return false;
 		}
@@ -816,7 +791,7 @@ parse_target(struct parse *p, const struct yamldoc_node *v, const char *label, s
 		return;
 	}
 	if (v->kind == YAMLDOC_SCALAR && v->type == YAMLDOC_INT) {
-		if (!int_value(v, &n) || n < 1) {
+		if (!yamldoc_int(v, &n) || n < 1) {
 			problem(p, v, "%s: %s is not a version number (a positive integer)", label,
 			    v->str);
 			return;

@@ -11,8 +11,8 @@
 #define OBSERVED_JSON_MAX (256 * 1024 * 1024)
 #define OBSERVED_PATH_MAX 160
 
-static void
-latest_clear(struct obs_latest *l)
+void
+obs_latest_clear(struct obs_latest *l)
 {
 	size_t i;
 
@@ -61,7 +61,7 @@ obs_function_clear(struct obs_function *f)
 	free(f->region);
 	free(f->arn);
 	free(f->account);
-	latest_clear(&f->latest);
+	obs_latest_clear(&f->latest);
 	for (i = 0; i < f->nversions; i++) {
 		free(f->versions[i].description);
 		free(f->versions[i].code_sha256);
@@ -649,6 +649,15 @@ static int
 alias_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct obs_alias *)a)->name, ((const struct obs_alias *)b)->name);
+}
+
+void
+obs_sort(struct obs_function *f)
+{
+	if (f->nversions > 1)
+		qsort(f->versions, f->nversions, sizeof(*f->versions), version_cmp);
+	if (f->naliases > 1)
+		qsort(f->aliases, f->naliases, sizeof(*f->aliases), alias_cmp);
 }
 
 static int

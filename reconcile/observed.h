@@ -113,6 +113,9 @@ struct obs_function {
 };
 
 void obs_function_clear(struct obs_function *f);
+void obs_latest_clear(struct obs_latest *l);
+/* Restore the orders the model promises: versions ascending by number, aliases by name. */
+void obs_sort(struct obs_function *f);
 /* A deep copy of src into dst (which is overwritten, not cleared first). */
 void obs_function_copy(struct obs_function *dst, const struct obs_function *src);
 /* The version with this number, or NULL. Borrowed. */

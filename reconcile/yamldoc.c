@@ -1,4 +1,5 @@
 #include <assert.h>
+#include <errno.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -738,4 +739,27 @@ yamldoc_describe(const struct yamldoc_node *n)
 	default:
 		return "a string";
 	}
+}
+
+bool
+yamldoc_int(const struct yamldoc_node *n, long *out)
+{
+	const char *s = n->str;
+	char *end;
+	long v;
+	int base = 10;
+
+	if (s[0] == '0' && s[1] == 'o') {
+		base = 8;
+		s += 2;
+	} else if (s[0] == '0' && s[1] == 'x') {
+		base = 16;
+		s += 2;
+	}
+	errno = 0;
+	v = strtol(s, &end, base);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
 }

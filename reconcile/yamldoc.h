@@ -10,6 +10,7 @@
 #ifndef TETHER_RECONCILE_YAMLDOC_H
 #define TETHER_RECONCILE_YAMLDOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "reconcile/diag.h"
@@ -73,6 +74,9 @@ const struct yamldoc_doc *yamldoc_get(const struct yamldoc *y, size_t i);
 /* Release y and every node in it; NULL is fine. */
 void yamldoc_free(struct yamldoc *y);
 
+/* A core-schema integer scalar's value (decimal, 0o octal or 0x hex): true and *out, or
+ * false when n's text is not one or does not fit a long. */
+bool yamldoc_int(const struct yamldoc_node *n, long *out);
 /* "a string", "an integer", "a mapping", ...: for messages. Static. */
 const char *yamldoc_describe(const struct yamldoc_node *n);
 
