@@ -108,6 +108,8 @@ struct converge {
 	size_t concurrency;
 	converge_done_cb done;
 	void *arg;
+	bool drift;
+	bool stopping; /* converge_stop(): no new call is started */
 
 	struct converge_result *results;
 	struct fn *fns;
@@ -261,6 +263,7 @@ record(struct fn *f, const char *action, const char *why, const struct manifest_
 		r.error = errbuf;
 	}
 	r.duration_ms = f->t0 > 0 ? (double)(timeutil_mono_ms() - f->t0) : 0.0;
+	r.trigger = f->c->drift ? "drift" : "commit";
 	if (manifest_append(f->c->manifest, &r, &werr) != 0) {
 		log_error(
 		    "converge", "%s: cannot write the manifest: %s", f->want->name, werr.message);
@@ -592,6 +595,7 @@ report(struct fn *f)
 	f->t0 = 0;
 	for (i = 0; i < f->step.n; i++) {
 		a = &f->step.actions[i];
+		f->res->kinds |= 1u << a->kind;
 		if (record(f, "drift", a->why, NULL, NULL, "reported", NULL) != 0) {
 			fn_fail(f, "cannot write the manifest");
 			return;
@@ -607,6 +611,11 @@ fn_plan(struct fn *f)
 	struct plan_ctx ctx;
 	struct err err = ERR_INIT;
 
+	if (f->c->stopping) {
+		fn_done(
+		    f, CONVERGE_PENDING, "interrupted: tether is stopping or has a newer commit");
+		return;
+	}
 	fn_set_state(f, FN_PLAN, "observed");
 	plan_step_free(&f->step);
 	/* A function created in this run: its account (for layers by name) is known now. */
@@ -658,6 +667,7 @@ action_ok(struct fn *f, const struct manifest_side *after, const char *request_i
 {
 	const struct plan_action *a = &f->step.actions[f->ai];
 
+	f->res->kinds |= 1u << a->kind;
 	if (record(f, action_names[a->kind], a->why, after, request_id, "ok", NULL) != 0) {
 		fn_fail(f, "cannot write the manifest");
 		return;
@@ -677,6 +687,18 @@ action_failed(struct fn *f, const struct err *e, const char *request_id)
 	bool conflict = e->code == ERR_PRECONDITION || e->code == ERR_CONFLICT ||
 	                (a->kind == PLAN_PUBLISH && e->code == ERR_INVALID &&
 	                    strstr(e->message, "CodeSHA256") != NULL);
+	/* An alias sent to a version that is gone: someone deleted it (drift). The version
+	 * cache cannot know; list the versions again and decide again (republish). */
+	bool vanished = e->code == ERR_NOTFOUND &&
+	                (a->kind == PLAN_UPDATE_ALIAS || a->kind == PLAN_CREATE_ALIAS) &&
+	                f->res->fn.exists;
+
+	if (vanished) {
+		f->sf.versions_complete = false;
+		if (save_state(f) != 0)
+			return;
+		conflict = true;
+	}
 
 	if (record(f, action_names[a->kind], a->why, NULL, request_id,
 	        conflict ? "conflict" : "failed", e) != 0) {
@@ -1127,6 +1149,7 @@ publish_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 	after.image = lf->resolved_image_uri != NULL ? lf->resolved_image_uri : lf->image_uri;
 	after.code_sha256 = lf->code_sha256;
 	after.revision_id = lf->revision_id;
+	f->res->kinds |= 1u << a->kind;
 	if (record(f, "publish", a->why, &after, rid, "ok", NULL) != 0) {
 		free(rid);
 		fn_fail(f, "cannot write the manifest");
@@ -1355,6 +1378,11 @@ fn_act(struct fn *f)
 	char why[512];
 	int rc = 0;
 
+	if (f->c->stopping) {
+		fn_done(
+		    f, CONVERGE_PENDING, "interrupted: tether is stopping or has a newer commit");
+		return;
+	}
 	if (a->kind != PLAN_BLOCKED && a->kind != PLAN_WAIT_CANARY) {
 		snprintf(why, sizeof(why), "%s: %s", action_names[a->kind],
 		    a->why != NULL ? a->why : "");
@@ -1482,6 +1510,7 @@ converge_start(struct converge **out, const struct spec *want, const struct conv
 	c->concurrency = opts->concurrency > 0 ? opts->concurrency : CONVERGE_CONCURRENCY;
 	c->done = opts->done;
 	c->arg = opts->arg;
+	c->drift = opts->drift;
 	ev_timer_init(&c->finish, finish_cb, 0.0, 0.0);
 	for (i = 0; i < want->n; i++)
 		if (strcmp(want->functions[i].region, opts->region) == 0)
@@ -1508,6 +1537,42 @@ converge_start(struct converge **out, const struct spec *want, const struct conv
 	schedule(c);
 	*out = c;
 	return 0;
+}
+
+void
+converge_stop(struct converge *c)
+{
+	struct fn *f;
+	size_t i;
+
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	log_info("converge", "%s: stopping: in-flight calls finish, nothing new starts", c->region);
+	/* Functions not started yet stay as they are. */
+	for (i = c->next; i < c->n; i++) {
+		c->results[i].outcome = CONVERGE_PENDING;
+		c->results[i].detail =
+		    xstrdup("not started: tether is stopping or has a newer commit");
+		c->fns[i].state = FN_DONE;
+		c->finished++;
+	}
+	c->next = c->n;
+	/* A canary step waiting for its time holds no call: it resumes from the alias's
+	 * description on the next run. */
+	for (i = 0; i < c->n; i++) {
+		f = &c->fns[i];
+		if (f->state == FN_CANARY && ev_is_active(&f->canary) && f->call == NULL)
+			fn_done(f, CONVERGE_PENDING,
+			    "interrupted during a canary step; resumes next run");
+	}
+	schedule(c);
+}
+
+bool
+converge_stopping(const struct converge *c)
+{
+	return c->stopping;
 }
 
 void

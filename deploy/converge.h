@@ -46,9 +46,10 @@ extern const char *const converge_outcome_names[]; /* "in-sync", "converged", ..
 struct converge_result {
 	const struct spec_function *want; /* borrowed from the spec */
 	enum converge_outcome outcome;
-	char *detail;                           /* what was done, or why it failed or is blocked */
-	unsigned mutations;                     /* mutating calls made */
-	unsigned observes;                      /* full observations (1 + re-observations) */
+	char *detail;       /* what was done, or why it failed or is blocked */
+	unsigned mutations; /* mutating calls made */
+	unsigned observes;  /* full observations (1 + re-observations) */
+	unsigned kinds;     /* bit (1u << enum plan_kind) per kind of action taken or reported */
 	char digest[CRYPTO_SHA256_HEX_LEN + 1]; /* the spec digest, "" when not computed */
 	struct obs_function fn; /* the last observation, with the answers folded in */
 };
@@ -67,11 +68,14 @@ struct converge_opts {
 	size_t concurrency;           /* 0: CONVERGE_CONCURRENCY */
 	converge_done_cb done;        /* required; called once, from the loop */
 	void *arg;
+	/* The daemon's drift pass (not a new commit): every manifest record says
+	 * "trigger": "drift" instead of "commit". */
+	bool drift;
 };
 
-#define CONVERGE_OPTS_INIT                                              \
-	{                                                               \
-		NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL \
+#define CONVERGE_OPTS_INIT                                                     \
+	{                                                                      \
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, false \
 	}
 
 /*
@@ -82,6 +86,14 @@ struct converge_opts {
  */
 int converge_start(struct converge **out, const struct spec *want, const struct converge_opts *opts,
     struct err *err);
+/*
+ * Stop gracefully: calls in flight finish (and are recorded), nothing new starts, canary
+ * waits end early, functions not started are left alone; each of those ends
+ * CONVERGE_PENDING. done is called (from the loop) once the last call has returned. The
+ * next run picks up where this one left off: the executor is level-triggered.
+ */
+void converge_stop(struct converge *c);
+bool converge_stopping(const struct converge *c);
 /* Cancel what is in flight (done is not called) and release everything. NULL is fine. */
 void converge_free(struct converge *c);
 /* One result per function of want in the region, in want's order. Borrowed. */

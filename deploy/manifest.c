@@ -144,6 +144,8 @@ encode(struct buf *b, const struct manifest_record *r, const char *when)
 	jsonw_kstr_null(&w, "request_id", r->request_id);
 	jsonw_kstr_null(&w, "outcome", r->outcome);
 	jsonw_kstr_null(&w, "error", r->error);
+	if (r->trigger != NULL)
+		jsonw_kstr(&w, "trigger", r->trigger);
 	if (jsonw_failed(&w))
 		return -1;
 	/* The writer has no fixed-decimals number, and durations read best with exactly one

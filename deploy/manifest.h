@@ -51,6 +51,9 @@ struct manifest_record {
 	const char *outcome;
 	const char *error; /* Lambda's error type and message when not ok, or NULL */
 	double duration_ms;
+	/* What started the run: "commit" (a new commit, `tether apply`) or "drift" (the
+	 * daemon's drift pass); NULL: not written (records before the daemon had it). */
+	const char *trigger;
 };
 
 struct manifest;
