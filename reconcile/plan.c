@@ -890,6 +890,58 @@ prune(struct planner *pl)
 	free(keep);
 }
 
+/*
+ * $LATEST changed by hand while the aliases are right (drift, docs/plan.md). Whose code
+ * $LATEST holds says who changed it: the desired version's code is tether's, and its
+ * configuration must then be the spec's; another tether-published version's code is what a
+ * rollback left there (an alias move never touches $LATEST), not drift; code no tether
+ * version has was put there by someone else, and is restored. The restore publishes
+ * nothing: the desired version already exists.
+ */
+static int
+restore_latest(struct planner *pl, struct err *err)
+{
+	const struct obs_latest *l = &pl->have->latest;
+	const struct obs_version *v;
+	struct plan_config cfg;
+	struct plan_action *a;
+	bool any, tethers = false;
+	size_t i;
+	int rc;
+
+	if (l->code_sha256 == NULL || str_eq(l->state, "Pending") ||
+	    str_eq(l->last_update_status, "InProgress") || pl->holder->code_sha256 == NULL)
+		return 0;
+	if (!str_eq(l->code_sha256, pl->holder->code_sha256)) {
+		for (i = 0; i < pl->have->nversions && !tethers; i++) {
+			v = &pl->have->versions[i];
+			tethers = v->digest[0] != '\0' && str_eq(v->code_sha256, l->code_sha256);
+		}
+		if (!tethers && !code_matches(pl)) {
+			char *what;
+
+			update_code(pl, NULL);
+			a = &pl->out->actions[pl->out->n - 1];
+			what = a->why;
+			a->why = xasprintf("drift: $LATEST changed by hand; %s", what);
+			free(what);
+		}
+		return 0;
+	}
+	if ((rc = config_diff(pl, false, &cfg, &any, err)) != 0)
+		return rc;
+	if (any) {
+		char *what = plan_text_config(l, &cfg);
+
+		a = add(pl, PLAN_UPDATE_CONFIG);
+		a->why = xasprintf("drift: $LATEST changed by hand; %s", what);
+		free(what);
+		a->config = xmemdup(&cfg, sizeof(cfg));
+		a->revision_id = dup_opt(l->revision_id);
+	}
+	return 0;
+}
+
 /* plan_next(), with the simulator's new version number (0: none) and the digest when the
  * caller already has it (NULL: computed here). */
 static int
@@ -933,6 +985,10 @@ plan_next_sim(const struct spec_function *want, const struct obs_function *have,
 	}
 	before = out->n;
 	aliases(&pl);
+	if (out->n > before)
+		return 0;
+	if ((rc = restore_latest(&pl, err)) != 0)
+		goto fail;
 	if (out->n > before)
 		return 0;
 	prune(&pl);
