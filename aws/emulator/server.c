@@ -79,6 +79,7 @@ struct server {
 	uint64_t requests;
 	uint64_t throttled;
 	uint64_t ops[EMU_OP__COUNT];
+	uint64_t last_ms[EMU_OP__COUNT]; /* wall time of each operation's last request */
 };
 
 /* An answer in AWS's error shape, before it is written. */
@@ -526,7 +527,7 @@ admin_stats(struct server *srv, struct httpd_conn *conn, const char *request_id)
 {
 	struct httpd_header ct = {"Content-Type", "application/json"};
 	struct buf *b = &srv->scratch;
-	int rc = 0, op;
+	int rc = 0, op, n;
 
 	buf_reset(b);
 	rc |= buf_printf(b,
@@ -535,6 +536,14 @@ admin_stats(struct server *srv, struct httpd_conn *conn, const char *request_id)
 	for (op = EMU_OP_NONE + 1; op < EMU_OP__COUNT; op++)
 		rc |= buf_printf(b, "%s\"%s\": %" PRIu64, op > EMU_OP_NONE + 1 ? ", " : "",
 		    emu_op_name((enum emu_op)op), srv->ops[op]);
+	/* When each operation was last requested (epoch seconds with milliseconds), for
+	 * latency measurements from outside (bench/latency); operations not seen are left out. */
+	rc |= buf_puts(b, "}, \"last\": {");
+	for (op = EMU_OP_NONE + 1, n = 0; op < EMU_OP__COUNT; op++)
+		if (srv->last_ms[op] > 0)
+			rc |= buf_printf(b, "%s\"%s\": %" PRIu64 ".%03u", n++ > 0 ? ", " : "",
+			    emu_op_name((enum emu_op)op), srv->last_ms[op] / 1000,
+			    (unsigned)(srv->last_ms[op] % 1000));
 	rc |= buf_puts(b, "}}");
 	if (rc != 0) {
 		answer_error(srv, conn, request_id, 500, "ServiceException", "Service", "Message",
@@ -554,6 +563,7 @@ admin_reset(struct server *srv, struct httpd_conn *conn, const char *request_id)
 	srv->requests = 0;
 	srv->throttled = 0;
 	memset(srv->ops, 0, sizeof(srv->ops));
+	memset(srv->last_ms, 0, sizeof(srv->last_ms));
 	bucket_init(&srv->shared, srv->opts.throttle_rps, now);
 	bucket_init(&srv->getfunction, srv->opts.getfunction_rps, now);
 	rng_seed(srv);
@@ -881,8 +891,10 @@ on_request(struct httpd_conn *conn, const struct httpd_request *req, void *arg)
 
 	op = emu_route(req->method, req->path, req->query);
 	srv->requests++;
-	if (op != EMU_OP_NONE)
+	if (op != EMU_OP_NONE) {
 		srv->ops[op]++;
+		srv->last_ms[op] = timeutil_wall_ms();
+	}
 
 	if (srv->opts.auth && check_signature(srv, req, &f) != 0) {
 		log_debug("emulator", "request %s: %s: %s", request_id, f.type, f.message);

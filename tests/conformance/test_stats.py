@@ -3,6 +3,7 @@
 (failed ones included), POST /_emulator/reset forgets state and counters. Also drives every
 operation the emulator serves once, through botocore."""
 
+import time
 import unittest
 
 from emulator import ACCOUNT, REGION
@@ -33,14 +34,21 @@ class Stats(EmulatorTestCase):
         self.settle(1)
         self.assertEqual(payload_json(self.lam.invoke(FunctionName="stats-img")), {"configured": True})
         self.lam.publish_layer_version(LayerName="stats-layer", Content={"ZipFile": make_zip("l")})
+        t0 = time.time()
         stats = self.emu.stats()
-        self.assertEqual(set(stats), {"requests", "throttled", "operations"})
+        self.assertEqual(set(stats), {"requests", "throttled", "operations", "last"})
         self.assertIsInstance(stats["operations"], dict)
+        # "last": when each operation seen was last requested, nothing for the others.
+        self.assertEqual(set(stats["last"]), set(nonzero(stats["operations"])))
+        for op, when in stats["last"].items():
+            self.assertLessEqual(t0 - 60, when, op)
+            self.assertLessEqual(when, t0 + 1, op)
         self.assertGreaterEqual(stats["operations"].get("CreateFunction", 0), 1)
         self.assertGreaterEqual(stats["requests"], 3)
         self.emu.reset()
         stats = self.emu.stats()
-        self.assertEqual(set(stats), {"requests", "throttled", "operations"})
+        self.assertEqual(set(stats), {"requests", "throttled", "operations", "last"})
+        self.assertEqual(stats["last"], {})
         self.assertEqual((stats["requests"], stats["throttled"], nonzero(stats["operations"])), (0, 0, {}))
         # State is gone too: functions, layers and configured invoke results.
         self.assertEqual(self.lam.list_functions()["Functions"], [])
