@@ -616,6 +616,7 @@ check_opts(const struct http_request_opts *opts, char *what, size_t what_size, s
 	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
 	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
 	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
+	    (opts->redact_path && curl_url_set(u, CURLUPART_PATH, "/", 0) != CURLUE_OK) ||
 	    curl_url_get(u, CURLUPART_URL, &clean, 0) != CURLUE_OK) {
 		err_set(err, ERR_INVALID, "http: malformed URL");
 		goto out;

@@ -48,11 +48,14 @@ struct http_request_opts {
 	long connect_timeout_ms; /* 0: 5 s */
 	size_t max_response;     /* body cap; 0: HTTP_RESPONSE_MAX_DEFAULT */
 	bool no_proxy;           /* link-local metadata services never go through a proxy */
+	/* The URL's path is a credential (a Slack webhook): logs and error messages name the
+	 * request by scheme and host only. */
+	bool redact_path;
 };
 
-#define HTTP_REQUEST_OPTS_INIT                                \
-	{                                                     \
-		"GET", NULL, NULL, 0, NULL, 0, 0, 0, 0, false \
+#define HTTP_REQUEST_OPTS_INIT                                       \
+	{                                                            \
+		"GET", NULL, NULL, 0, NULL, 0, 0, 0, 0, false, false \
 	}
 
 struct http_response_header {

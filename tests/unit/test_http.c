@@ -801,6 +801,36 @@ test_http__refused(void **state)
 	env_close(&env);
 }
 
+/* redact_path: an error names the request by scheme and host, never the path (a Slack
+ * webhook URL's path is its credential); without it the path is named. */
+static void
+test_http__redact_path(void **state)
+{
+	struct http_request_opts o = HTTP_REQUEST_OPTS_INIT;
+	struct result r = {0};
+	struct env env;
+	char url[256];
+	int port = free_port();
+
+	(void)state;
+	env_open(&env, NULL);
+	url_for(url, sizeof(url), "http", port, "/services/T000/B000/XXXXsecret");
+	o.method = "POST";
+	o.url = url;
+	o.redact_path = true;
+	request(&env, &o, &r);
+	assert_int_equal(r.code, ERR_TRANSIENT);
+	assert_null(strstr(r.message, "XXXXsecret"));
+	assert_non_null(strstr(r.message, "127.0.0.1"));
+	result_clear(&r);
+	memset(&r, 0, sizeof(r));
+	o.redact_path = false;
+	request(&env, &o, &r);
+	assert_non_null(strstr(r.message, "XXXXsecret"));
+	result_clear(&r);
+	env_close(&env);
+}
+
 /*
  * The certificate names only "localhost": https://localhost verifies against it, and the
  * same server reached as https://127.0.0.1 fails the name check.
@@ -1280,6 +1310,7 @@ main(void)
 	    cmocka_unit_test(test_http__timeout),
 	    cmocka_unit_test(test_http__toobig),
 	    cmocka_unit_test(test_http__refused),
+	    cmocka_unit_test(test_http__redact_path),
 	    cmocka_unit_test(test_http__tls),
 	    cmocka_unit_test(test_http__proxy),
 	    cmocka_unit_test(test_http__proxy_connect),
