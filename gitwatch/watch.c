@@ -20,6 +20,7 @@ struct gitwatch {
 	char *ref;
 	char *path;
 	char *cache_dir;
+	struct source_auth *auth; /* owned copy, or NULL */
 	gitwatch_cb done;
 	void *arg;
 
@@ -44,8 +45,8 @@ fetch_once(struct gitwatch *w, unsigned long seq)
 
 	r->files = empty;
 	r->seq = seq;
-	if (source_read_git(
-	        w->repo, w->ref, w->path, w->cache_dir, &r->files, &r->commit, &r->err) == 0)
+	if (source_read_git_auth(w->repo, w->ref, w->path, w->cache_dir, w->auth, &r->files,
+	        &r->commit, &r->err) == 0)
 		r->ok = 1;
 	r->seconds = (double)(timeutil_mono_ms() - t0) / 1000.0;
 	return r;
@@ -133,6 +134,7 @@ gitwatch_new(struct gitwatch **out, const struct gitwatch_opts *opts, struct err
 	w->ref = dup_opt(opts->ref);
 	w->path = dup_opt(opts->path);
 	w->cache_dir = dup_opt(opts->cache_dir);
+	w->auth = source_auth_copy(opts->auth);
 	w->done = opts->done;
 	w->arg = opts->arg;
 	pthread_mutex_init(&w->mu, NULL);
@@ -148,6 +150,7 @@ gitwatch_new(struct gitwatch **out, const struct gitwatch_opts *opts, struct err
 		free(w->ref);
 		free(w->path);
 		free(w->cache_dir);
+		source_auth_free(w->auth);
 		free(w);
 		return err_set(err, ERR_FAIL, "gitwatch: cannot start a thread: %s", strerror(rc));
 	}
@@ -204,6 +207,7 @@ gitwatch_free(struct gitwatch *w)
 	free(w->ref);
 	free(w->path);
 	free(w->cache_dir);
+	source_auth_free(w->auth);
 	free(w);
 }
 

@@ -4,9 +4,9 @@
  * through an ev_async, so the loop never waits on git.
  *
  * A fetch reads the desired-state files of the ref's commit from the object database
- * (gitwatch/source.h, source_read_git), fetching a URL into a bare cache first. Requests
- * are coalesced: asking while a fetch runs schedules exactly one more after it, however
- * many times it is asked, so a flood of webhooks costs at most two fetches.
+ * (gitwatch/source.h, source_read_git_auth), fetching a URL into a bare cache first.
+ * Requests are coalesced: asking while a fetch runs schedules exactly one more after it,
+ * however many times it is asked, so a flood of webhooks costs at most two fetches.
  */
 #ifndef TETHER_GITWATCH_WATCH_H
 #define TETHER_GITWATCH_WATCH_H
@@ -42,16 +42,19 @@ struct gitwatch_opts {
 	const char *cache_dir; /* where URLs are cached (bare); required for URLs */
 	gitwatch_cb done;      /* required: called on the loop after every fetch */
 	void *arg;
+	const struct source_auth *auth; /* how the URL is reached (source_read_git_auth);
+	                                   NULL: none */
 };
 
-#define GITWATCH_OPTS_INIT                               \
-	{                                                \
-		NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+#define GITWATCH_OPTS_INIT                                     \
+	{                                                      \
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
 	}
 
 /*
  * Start the worker thread (idle until asked). Everything in opts is copied except the
- * loop. Returns 0, or ERR_INVALID / ERR_FAIL with err filled.
+ * loop; auth is copied deeply, and its token wiped when the watch is freed. Returns 0, or
+ * ERR_INVALID / ERR_FAIL with err filled.
  */
 int gitwatch_new(struct gitwatch **out, const struct gitwatch_opts *opts, struct err *err);
 /* Ask for a fetch (coalesced, see above). From the loop's thread. */
