@@ -53,17 +53,16 @@ plain_directory(const char *path)
 	return plain;
 }
 
-/* The region functions get when they name none: --region, AWS_REGION, the profile. */
-static char *
-default_region(const struct cli *cli)
+char *
+desired_default_region(const struct session_opts *so)
 {
 	struct endpoint_opts eo = ENDPOINT_OPTS_INIT;
 	struct err err = ERR_INIT;
 	char *region = NULL;
 
-	eo.region = cli->session.region;
-	eo.endpoint = cli->session.endpoint;
-	eo.profile = cli->session.profile;
+	eo.region = so->region;
+	eo.endpoint = so->endpoint;
+	eo.profile = so->profile;
 	if (endpoint_region(&region, &eo, &err) != 0) {
 		/* An unreadable profile: functions without a region are reported by the loader. */
 		log_warn("tether", "no default region: %s", err.message);
@@ -88,13 +87,35 @@ collect_regions(struct desired *d)
 }
 
 int
+desired_load(struct fileset *fs, const char *env, const char *default_region, const char *path,
+    struct desired *d, struct diags *diags)
+{
+	struct load_opts lo = LOAD_OPTS_INIT;
+	char *prefix = display_prefix(path);
+	int rc;
+
+	lo.env = env;
+	lo.default_region = default_region;
+	/* Diagnostics name files as they are in the repository. */
+	lo.display_prefix = prefix;
+	rc = load_desired(fs, &lo, &d->spec, diags);
+	diags_sort(diags);
+	free(prefix);
+	if (rc != 0) {
+		spec_free(&d->spec);
+		return -1;
+	}
+	collect_regions(d);
+	return 0;
+}
+
+int
 desired_read(const struct cli *cli, const char *cmd, struct desired *d)
 {
 	struct fileset fs = FILESET_INIT;
-	struct load_opts lo = LOAD_OPTS_INIT;
 	struct diags diags = DIAGS_INIT;
 	struct err err = ERR_INIT;
-	char *region = NULL, *prefix = NULL, *cache = NULL;
+	char *region = NULL, *cache = NULL;
 	int lrc, rc = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -111,15 +132,9 @@ desired_read(const struct cli *cli, const char *cmd, struct desired *d)
 	}
 	log_info(cmd, "commit %.12s (%s): %s", d->commit.id, d->commit.ref, d->commit.summary);
 
-	region = default_region(cli);
-	lo.env = cli->env;
-	lo.default_region = region;
-	/* Diagnostics name files as they are in the repository. */
-	prefix = display_prefix(cli->path);
-	lo.display_prefix = prefix;
-	lrc = load_desired(&fs, &lo, &d->spec, &diags);
+	region = desired_default_region(&cli->session);
+	lrc = desired_load(&fs, cli->env, region, cli->path, d, &diags);
 	fileset_free(&fs); /* the spec holds what is needed */
-	diags_sort(&diags);
 	diags_print(&diags, stderr);
 	if (lrc != 0) {
 		fprintf(stderr, "tether: %zu error%s in the desired state at %.12s; nothing %s\n",
@@ -127,12 +142,10 @@ desired_read(const struct cli *cli, const char *cmd, struct desired *d)
 		    strcmp(cmd, "plan") == 0 ? "planned" : "changed");
 		goto out;
 	}
-	collect_regions(d);
 	rc = 0;
 out:
 	diags_free(&diags);
 	fileset_free(&fs);
-	free(prefix);
 	free(region);
 	free(cache);
 	if (rc != 0)

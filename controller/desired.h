@@ -10,6 +10,8 @@
 
 #include "controller/cli.h"
 #include "gitwatch/source.h"
+#include "reconcile/diag.h"
+#include "reconcile/fileset.h"
 #include "reconcile/spec.h"
 
 struct desired {
@@ -24,6 +26,18 @@ struct desired {
  * warnings go to stderr. Returns 0, or -1 when nothing may be done (d is then cleared).
  */
 int desired_read(const struct cli *cli, const char *cmd, struct desired *d);
+/*
+ * Load fs (the files of d->commit, which the caller fills) into d->spec and d->regions:
+ * the environments/<env>.yaml overlay when env is set, default_region for functions that
+ * name none, and diagnostics (sorted) naming files as the repository does under path.
+ * fs is not freed. Returns 0, or -1 when the desired state has errors (d->spec is then
+ * empty; d->commit is left alone).
+ */
+int desired_load(struct fileset *fs, const char *env, const char *default_region, const char *path,
+    struct desired *d, struct diags *diags);
+/* The region functions get when they name none: so's region, AWS_REGION, the profile.
+ * Allocated; NULL when none is configured. */
+char *desired_default_region(const struct session_opts *so);
 void desired_free(struct desired *d);
 
 #endif

@@ -690,10 +690,12 @@ metrics_register_tether(struct metrics *m, struct metrics_tether *out)
 	    NULL);
 	out->webhook_deliveries = metrics_counter(m, "tether_webhook_deliveries_total",
 	    "Webhook deliveries, by provider and result.", "provider", "result", NULL);
-	assert(out->reconciles != NULL && out->reconcile_duration != NULL &&
-	       out->drift_detections != NULL && out->api_requests != NULL &&
-	       out->api_throttles != NULL && out->api_bucket_tokens != NULL &&
-	       out->git_fetch_duration != NULL && out->git_fetch_failures != NULL &&
-	       out->last_applied_commit != NULL && out->quarantined != NULL &&
-	       out->webhook_deliveries != NULL);
+	out->commits_rejected = metrics_counter(m, "tether_commits_rejected_total",
+	    "Commits refused (the last good one stays enforced), by reason.", "reason", NULL);
+	assert(out->commits_rejected != NULL && out->reconciles != NULL &&
+	       out->reconcile_duration != NULL && out->drift_detections != NULL &&
+	       out->api_requests != NULL && out->api_throttles != NULL &&
+	       out->api_bucket_tokens != NULL && out->git_fetch_duration != NULL &&
+	       out->git_fetch_failures != NULL && out->last_applied_commit != NULL &&
+	       out->quarantined != NULL && out->webhook_deliveries != NULL);
 }

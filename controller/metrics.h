@@ -132,6 +132,7 @@ struct metrics_tether {
 	struct metric_family *last_applied_commit; /* gauge, Unix seconds */
 	struct metric_family *quarantined;         /* gauge */
 	struct metric_family *webhook_deliveries;  /* counter {provider,result} */
+	struct metric_family *commits_rejected;    /* counter {reason} */
 };
 
 /*

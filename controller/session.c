@@ -60,6 +60,8 @@ session_new(
 	lo.region = s->region;
 	lo.endpoint = s->endpoint.url;
 	lo.api_rps = opts->api_rps;
+	lo.observe = opts->observe;
+	lo.observe_arg = opts->observe_arg;
 	if ((rc = lambda_client_new(&s->lambda, &lo, err)) != 0)
 		goto fail;
 	log_debug("session", "region=%s endpoint=%s (%s)", s->region, s->endpoint.url,

@@ -22,11 +22,13 @@ struct session_opts {
 	const char *profile;  /* --profile; NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" */
 	const char *ca_file;  /* extra trust anchors for TLS; NULL: the system's */
 	double api_rps;       /* operator cap on the shared 15/s bucket; 0: none */
+	lambda_observe_cb observe; /* every Lambda HTTP answer (metrics); NULL: none */
+	void *observe_arg;
 };
 
-#define SESSION_OPTS_INIT                   \
-	{                                   \
-		NULL, NULL, NULL, NULL, 0.0 \
+#define SESSION_OPTS_INIT                               \
+	{                                               \
+		NULL, NULL, NULL, NULL, 0.0, NULL, NULL \
 	}
 
 /*

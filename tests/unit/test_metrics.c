@@ -510,6 +510,7 @@ fill_tether(struct metrics *m, struct metrics_tether *tp)
 	assert_int_equal(metric_set(t.quarantined, 2, NULL), 0);
 	assert_int_equal(metric_inc(t.webhook_deliveries, "github", "trigger", NULL), 0);
 	assert_int_equal(metric_inc(t.webhook_deliveries, "gitlab", "unauthorized", NULL), 0);
+	assert_int_equal(metric_inc(t.commits_rejected, "unsigned", NULL), 0);
 
 	/* Special values and a dropped series, so the drop family is exposed too. */
 	extra = metrics_gauge(m, "tether_test_special", "Special values.", "v", NULL);
