@@ -29,6 +29,9 @@ struct cli {
 	bool json;             /* --output json */
 	bool verbose;          /* -v */
 	bool log_json;         /* --log-format json */
+	bool log_format_set;   /* --log-format was given */
+	const char *config;    /* --config FILE (run) */
+	bool check;            /* --check (run): check the config and exit */
 	enum log_level level;
 };
 
@@ -39,6 +42,7 @@ int cmd_plan(const struct cli *cli, int argc, char **argv);
 int cmd_apply(const struct cli *cli, int argc, char **argv);
 int cmd_history(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
+int cmd_run(const struct cli *cli, int argc, char **argv);
 
 /* Print "tether: <message>" and a hint to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) PRINTFLIKE(1, 2);

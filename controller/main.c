@@ -27,6 +27,10 @@ static const char usage_text[] =
     "                          state (drift), errors, quarantine\n"
     "  observe [FUNCTION...]   print the live state of functions (all when none named):\n"
     "                          $LATEST, published versions, aliases and their routing\n"
+    "  run --config FILE       the daemon: follow a git ref, converge each commit, correct\n"
+    "                          drift, serve webhooks, /status and /metrics (docs/daemon.md)\n"
+    "  run --check --config FILE\n"
+    "                          check the daemon's config, print every problem; exit 0 valid\n"
     "  version                 print the version\n"
     "\n"
     "Desired state:\n"
@@ -47,6 +51,8 @@ static const char usage_text[] =
     "  --state-dir DIR         tether's state directory (default ./.tether)\n"
     "  --concurrency N         functions converged at the same time (apply; default 8)\n"
     "  --function F            only this function (history)\n"
+    "  --config FILE           the daemon's config (run; docs/config.md)\n"
+    "  --check                 check the config and exit (run)\n"
     "  --output text|json      output format (default text)\n"
     "  --log-format text|json  log format on stderr (default text)\n"
     "  -v, --verbose           more detail (validate: the normalized desired state; logs: debug)\n"
@@ -101,6 +107,7 @@ static const struct {
     {"apply", cmd_apply},
     {"history", cmd_history},
     {"status", cmd_status},
+    {"run", cmd_run},
 };
 
 int
@@ -119,7 +126,9 @@ main(int argc, char **argv)
 		OPT_STATE_DIR,
 		OPT_CONCURRENCY,
 		OPT_FUNCTION,
-		OPT_LOG_FORMAT
+		OPT_LOG_FORMAT,
+		OPT_CONFIG,
+		OPT_CHECK
 	};
 	static const struct option longopts[] = {
 	    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
@@ -136,6 +145,8 @@ main(int argc, char **argv)
 	    {"function", required_argument, NULL, OPT_FUNCTION},
 	    {"output", required_argument, NULL, 'o'},
 	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"check", no_argument, NULL, OPT_CHECK},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -206,6 +217,13 @@ main(int argc, char **argv)
 				return cli_usage_error(
 				    "--log-format is text or json, not \"%s\"", optarg);
 			cli.log_json = strcmp(optarg, "json") == 0;
+			cli.log_format_set = true;
+			break;
+		case OPT_CONFIG:
+			cli.config = optarg;
+			break;
+		case OPT_CHECK:
+			cli.check = true;
 			break;
 		case 'v':
 			cli.verbose = true;
