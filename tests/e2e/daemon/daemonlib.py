@@ -212,10 +212,11 @@ class DaemonCase(ApplyCase):
         self.repo.commit(message)
         return self.push()
 
-    def serve_git_daemon(self):
-        """The origin over git:// (git daemon); returns its URL."""
+    def serve_git_daemon(self, port=None):
+        """The origin over git:// (git daemon) on port (None: a free one); returns its URL.
+        The server is in self.git_server."""
         for _ in range(5):
-            port = free_port()
+            port = port or free_port()
             argv = ["git", "daemon", "--listen=127.0.0.1", "--port=%d" % port, "--reuseaddr",
                     "--export-all", "--base-path=" + os.path.dirname(self.origin),
                     "--informative-errors", os.path.dirname(self.origin)]
@@ -227,9 +228,11 @@ class DaemonCase(ApplyCase):
                 except OSError:
                     return False
             try:
-                Server(self, argv, ready, "git-daemon-%d.log" % port)
+                self.git_server = Server(self, argv, ready, "git-daemon-%d-%d.log" % (
+                    port, time.monotonic_ns()))
                 return "git://127.0.0.1:%d/origin.git" % port
             except AssertionError:
+                port = None
                 continue
         self.fail("git daemon would not start")
 

@@ -76,6 +76,36 @@ class Follow(DaemonCase):
         d.wait_applied(second, timeout=20)
         self.assertEqual(self.alias("api")[0], "2")
 
+    def test_fetch_failure_keeps_the_last_good_commit(self):
+        url = self.serve_git_daemon()
+        port = int(url.split(":")[2].split("/")[0])
+        self.seed_functions(["api"])
+        self.write_functions(["api"], "v1")
+        first = self.commit_push("first")
+        d = self.start(self.write_config(url))
+        d.wait_applied(first)
+        # The git server goes away: fetches fail, are retried with backoff (1 s, 2 s, ...),
+        # and the last good commit stays enforced.
+        self.git_server.stop()
+        d.hook("generic", b"{}", secret=self.secret)
+        s = d.wait_status(lambda s: s["fetch"]["failures_in_a_row"] >= 2, 10,
+                          "two failed fetches")
+        self.assertTrue(s["fetch"]["last_error"])
+        self.assertEqual(s["commit"]["id"], first)
+        self.assertEqual(s["applied"]["commit"], first)
+        self.assertEqual(d.get("/readyz")[0], 200)
+        fails = metric_values(d.metrics(), "tether_git_fetch_failures_total")[""]
+        self.assertGreaterEqual(fails, 2)
+        self.assertIn("fetch failed", d.text())
+        # Back, with a new commit: the next retry (no webhook) fetches and applies it.
+        self.write_functions(["api"], "v2")
+        second = self.commit_push("v2")
+        self.serve_git_daemon(port)
+        s = d.wait_applied(second, timeout=30)
+        self.assertEqual(s["fetch"]["failures_in_a_row"], 0)
+        self.assertIsNone(s["fetch"]["last_error"])
+        self.assertEqual(self.version_image("api", self.alias("api")[0]), image("api", "v2"))
+
     def test_metrics_match_the_emulator(self):
         url = self.serve_git_daemon()
         self.seed_functions(NAMES)
