@@ -95,6 +95,8 @@ struct fn {
 	char *b_version, *b_routing, *b_image, *b_sha, *b_rev;
 	double b_weight;
 	unsigned steps; /* plan_next calls this run, against a planner that never settles */
+	bool first;     /* opts.first: started before the others */
+	bool released;  /* a first function that has made its first decision */
 };
 
 struct converge {
@@ -109,7 +111,9 @@ struct converge {
 	converge_done_cb done;
 	void *arg;
 	bool drift;
-	bool stopping; /* converge_stop(): no new call is started */
+	bool stopping;     /* converge_stop(): no new call is started */
+	size_t *order;     /* the order functions start in: opts.first ones first */
+	size_t first_held; /* first functions that have not decided yet: the rest wait */
 
 	struct converge_result *results;
 	struct fn *fns;
@@ -274,6 +278,18 @@ record(struct fn *f, const char *action, const char *why, const struct manifest_
 
 /* --- finishing ------------------------------------------------------------------------- */
 
+/* A first function has made its first decision (its first call is queued, or it is
+ * done): when it is the last of them, the others may start. */
+static void
+release(struct fn *f)
+{
+	if (!f->first || f->released)
+		return;
+	f->released = true;
+	if (--f->c->first_held == 0)
+		schedule(f->c);
+}
+
 static void
 fn_done(struct fn *f, enum converge_outcome outcome, const char *detail)
 {
@@ -296,6 +312,10 @@ fn_done(struct fn *f, enum converge_outcome outcome, const char *detail)
 	plan_step_free(&f->step);
 	f->c->active--;
 	f->c->finished++;
+	if (f->first && !f->released) {
+		f->released = true;
+		f->c->first_held--;
+	}
 	schedule(f->c);
 }
 
@@ -645,6 +665,7 @@ fn_plan(struct fn *f)
 	}
 	f->ai = 0;
 	fn_act(f);
+	release(f);
 }
 
 /* Go to the step's next action, or plan again when it is done. */
@@ -1472,8 +1493,10 @@ schedule(struct converge *c)
 		return;
 	c->scheduling = true;
 	while (c->next < c->n && c->active < c->concurrency) {
+		if (c->first_held > 0 && !c->fns[c->order[c->next]].first)
+			break;
 		c->active++;
-		fn_start(&c->fns[c->next++]);
+		fn_start(&c->fns[c->order[c->next++]]);
 	}
 	c->scheduling = false;
 	if (c->finished == c->n && !ev_is_active(&c->finish)) {
@@ -1490,7 +1513,7 @@ converge_start(struct converge **out, const struct spec *want, const struct conv
 {
 	struct converge *c;
 	struct fn *f;
-	size_t i, n = 0;
+	size_t i, k, n = 0;
 
 	*out = NULL;
 	if (opts == NULL || opts->loop == NULL || opts->lambda == NULL || opts->region == NULL ||
@@ -1532,8 +1555,18 @@ converge_start(struct converge **out, const struct spec *want, const struct conv
 		f->id = f->want->arn != NULL ? f->want->arn : f->want->name;
 		ev_timer_init(&f->kick, kick_cb, 0.0, 0.0);
 		ev_timer_init(&f->canary, canary_due_cb, 0.0, 0.0);
+		f->first = opts->first != NULL && opts->first(f->want, opts->first_arg);
 		c->n++;
 	}
+	/* The first functions, then the others, each in want's order. */
+	c->order = c->n > 0 ? xcalloc(c->n, sizeof(*c->order)) : NULL;
+	for (i = 0, k = 0; i < c->n; i++)
+		if (c->fns[i].first)
+			c->order[k++] = i;
+	c->first_held = k;
+	for (i = 0; i < c->n; i++)
+		if (!c->fns[i].first)
+			c->order[k++] = i;
 	schedule(c);
 	*out = c;
 	return 0;
@@ -1551,12 +1584,15 @@ converge_stop(struct converge *c)
 	log_info("converge", "%s: stopping: in-flight calls finish, nothing new starts", c->region);
 	/* Functions not started yet stay as they are. */
 	for (i = c->next; i < c->n; i++) {
-		c->results[i].outcome = CONVERGE_PENDING;
-		c->results[i].detail =
+		size_t k = c->order[i];
+
+		c->results[k].outcome = CONVERGE_PENDING;
+		c->results[k].detail =
 		    xstrdup("not started: tether is stopping or has a newer commit");
-		c->fns[i].state = FN_DONE;
+		c->fns[k].state = FN_DONE;
 		c->finished++;
 	}
+	c->first_held = 0;
 	c->next = c->n;
 	/* A canary step waiting for its time holds no call: it resumes from the alias's
 	 * description on the next run. */
@@ -1600,6 +1636,7 @@ converge_free(struct converge *c)
 		free(c->results[i].detail);
 	}
 	free(c->fns);
+	free(c->order);
 	free(c->results);
 	free(c->region);
 	free(c->commit);

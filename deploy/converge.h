@@ -71,11 +71,16 @@ struct converge_opts {
 	/* The daemon's drift pass (not a new commit): every manifest record says
 	 * "trigger": "drift" instead of "commit". */
 	bool drift;
+	/* NULL, or which functions start first (those a new commit changed): the others start
+	 * only once each of these has made its first decision, so a change's first call is
+	 * not queued behind the observation of every unchanged function (bench/latency). */
+	bool (*first)(const struct spec_function *want, void *arg);
+	void *first_arg;
 };
 
-#define CONVERGE_OPTS_INIT                                                     \
-	{                                                                      \
-		NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, false \
+#define CONVERGE_OPTS_INIT                                                                 \
+	{                                                                                  \
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, false, NULL, NULL \
 	}
 
 /*
