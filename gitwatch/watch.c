@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <git2.h>
+
 #include "common/compat.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -141,8 +143,13 @@ gitwatch_new(struct gitwatch **out, const struct gitwatch_opts *opts, struct err
 	pthread_cond_init(&w->cv, NULL);
 	ev_async_init(&w->wake, wake_cb);
 	ev_async_start(w->loop, &w->wake);
+	/* Held for the watch's life: each fetch's init and shutdown then only count, instead of
+	 * tearing libgit2's state down and loading the system's CA store again every time
+	 * (milliseconds of every fetch; bench/latency). */
+	git_libgit2_init();
 	rc = pthread_create(&w->thread, NULL, worker, w);
 	if (rc != 0) {
+		git_libgit2_shutdown();
 		ev_async_stop(w->loop, &w->wake);
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
@@ -199,6 +206,7 @@ gitwatch_free(struct gitwatch *w)
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	git_libgit2_shutdown();
 	gitwatch_result_free(w->finished);
 	ev_async_stop(w->loop, &w->wake);
 	pthread_cond_destroy(&w->cv);
