@@ -45,3 +45,26 @@ tmpdir_remove(const char *dir)
 	/* Depth first, so that each directory is empty by the time it is removed. */
 	return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0 ? -1 : 0;
 }
+
+int
+tmpdir_fixture_setup(void **state)
+{
+	struct tmpdir_fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || tmpdir_make(f->dir, sizeof(f->dir), "tether-test") != 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+int
+tmpdir_fixture_teardown(void **state)
+{
+	struct tmpdir_fixture *f = *state;
+	int rc = tmpdir_remove(f->dir);
+
+	free(f);
+	return rc;
+}

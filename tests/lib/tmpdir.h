@@ -5,6 +5,7 @@
 #ifndef TETHER_TESTS_LIB_TMPDIR_H
 #define TETHER_TESTS_LIB_TMPDIR_H
 
+#include <limits.h>
 #include <stddef.h>
 
 /*
@@ -17,5 +18,14 @@ int tmpdir_make(char *out, size_t size, const char *prefix);
  * Returns 0, or -1 when something could not be removed (errno set).
  */
 int tmpdir_remove(const char *dir);
+
+/* A cmocka fixture: tmpdir_fixture_setup() sets *state to a tmpdir_fixture holding a fresh
+ * directory ("tether-test.XXXXXX"); tmpdir_fixture_teardown() removes it and frees it. */
+struct tmpdir_fixture {
+	char dir[PATH_MAX];
+};
+
+int tmpdir_fixture_setup(void **state);
+int tmpdir_fixture_teardown(void **state);
 
 #endif

@@ -32,33 +32,6 @@
 #define ARGS_MAX 32
 #define OUT_MAX 4096
 
-struct fixture {
-	char dir[PATH_MAX];
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof(*f));
-
-	if (tmpdir_make(f->dir, sizeof(f->dir), "tether-tree") != 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	int rc = tmpdir_remove(f->dir);
-
-	free(f);
-	return rc;
-}
-
 /* Run argv (NULL-terminated); capture stdout (trimmed) into out when not NULL. */
 static int
 run(char *out, size_t outsize, char *const argv[])
@@ -182,7 +155,7 @@ write_text(const char *repo, const char *rel, const char *text)
 
 /* A new repository with one branch, main. */
 static char *
-new_repo(struct fixture *f, const char *name)
+new_repo(struct tmpdir_fixture *f, const char *name)
 {
 	char *repo = join(f->dir, name);
 
@@ -298,7 +271,7 @@ assert_layout(const struct fileset *fs)
 static void
 test_tree__reads_only_desired_files(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	char *repo = new_repo(f, "plain"), head[128], when[64];
@@ -330,7 +303,7 @@ test_tree__reads_only_desired_files(void **state)
 static void
 test_tree__refs(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	struct err err = ERR_INIT;
@@ -398,7 +371,7 @@ test_tree__refs(void **state)
 static void
 test_tree__path_prefix(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	struct err err = ERR_INIT;
@@ -433,7 +406,7 @@ test_tree__path_prefix(void **state)
 static void
 test_tree__symlinks_are_recorded_not_followed(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	struct err err = ERR_INIT;
@@ -500,7 +473,7 @@ test_tree__symlinks_are_recorded_not_followed(void **state)
 static void
 test_tree__submodules_are_recorded(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	char *lib = new_repo(f, "sublib"), *repo = new_repo(f, "super"), *url;
@@ -539,7 +512,7 @@ test_tree__submodules_are_recorded(void **state)
 static void
 test_tree__size_cap_and_binary(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	char *repo = new_repo(f, "sizes"), *big;
@@ -584,7 +557,7 @@ test_tree__size_cap_and_binary(void **state)
 static void
 test_tree__not_a_repository(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	struct err err = ERR_INIT;
@@ -615,7 +588,7 @@ test_tree__not_a_repository(void **state)
 static void
 test_tree__local_bare_repository(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	char *repo = new_repo(f, "work"), *bare = join(f->dir, "bare.git"), head[128];
@@ -650,7 +623,7 @@ count_entries(const char *dir)
 static void
 test_tree__file_url_cache_and_fetch(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	struct err err = ERR_INIT;
@@ -775,7 +748,7 @@ accepts(int port)
 static void
 test_tree__git_daemon(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset fs = FILESET_INIT;
 	struct source_commit c;
 	char *base = join(f->dir, "served"), *repo, *cache = join(f->dir, "cache"), *url;
@@ -858,7 +831,7 @@ assert_same_fileset(const struct fileset *a, const struct fileset *b)
 static void
 test_tree__same_as_directory(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct fileset from_dir = FILESET_INIT, from_git = FILESET_INIT;
 	struct source_commit c;
 	struct err err = ERR_INIT;
@@ -910,18 +883,28 @@ int
 main(void)
 {
 	static const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_tree__reads_only_desired_files, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tree__refs, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tree__path_prefix, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_tree__symlinks_are_recorded_not_followed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tree__submodules_are_recorded, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tree__size_cap_and_binary, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tree__not_a_repository, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tree__local_bare_repository, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tree__file_url_cache_and_fetch, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tree__git_daemon, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tree__same_as_directory, setup, teardown),
+	        test_tree__reads_only_desired_files, tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tree__refs, tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tree__path_prefix, tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_tree__symlinks_are_recorded_not_followed,
+	        tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tree__submodules_are_recorded, tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tree__size_cap_and_binary, tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tree__not_a_repository, tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tree__local_bare_repository, tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tree__file_url_cache_and_fetch, tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tree__git_daemon, tmpdir_fixture_setup, tmpdir_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tree__same_as_directory, tmpdir_fixture_setup, tmpdir_fixture_teardown),
 	};
 
 	/* Repositories made here must not depend on the user's or the system's git config. */
