@@ -32,6 +32,8 @@ struct cli {
 	bool log_format_set;   /* --log-format was given */
 	const char *config;    /* --config FILE (run) */
 	bool check;            /* --check (run): check the config and exit */
+	bool no_timestamp;     /* --no-timestamp (tag) */
+	bool long_hash;        /* --long (tag): all 64 hex */
 	enum log_level level;
 };
 
@@ -43,6 +45,7 @@ int cmd_apply(const struct cli *cli, int argc, char **argv);
 int cmd_history(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_run(const struct cli *cli, int argc, char **argv);
+int cmd_tag(const struct cli *cli, int argc, char **argv);
 
 /* Print "tether: <message>" and a hint to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) PRINTFLIKE(1, 2);

@@ -31,6 +31,8 @@ static const char usage_text[] =
     "                          drift, serve webhooks, /status and /metrics (docs/daemon.md)\n"
     "  run --check --config FILE\n"
     "                          check the daemon's config, print every problem; exit 0 valid\n"
+    "  tag DIR...              print the content tag of source folders, for image tags "
+    "(docs/tag.md)\n"
     "  version                 print the version\n"
     "\n"
     "Desired state:\n"
@@ -53,6 +55,8 @@ static const char usage_text[] =
     "  --function F            only this function (history)\n"
     "  --config FILE           the daemon's config (run; docs/config.md)\n"
     "  --check                 check the config and exit (run)\n"
+    "  --no-timestamp          only the content hash, without the time (tag)\n"
+    "  --long                  all 64 hex digits of the hash (tag)\n"
     "  --output text|json      output format (default text)\n"
     "  --log-format text|json  log format on stderr (default text)\n"
     "  -v, --verbose           more detail (validate: the normalized desired state; logs: debug)\n"
@@ -108,6 +112,7 @@ static const struct {
     {"history", cmd_history},
     {"status", cmd_status},
     {"run", cmd_run},
+    {"tag", cmd_tag},
 };
 
 int
@@ -128,7 +133,9 @@ main(int argc, char **argv)
 		OPT_FUNCTION,
 		OPT_LOG_FORMAT,
 		OPT_CONFIG,
-		OPT_CHECK
+		OPT_CHECK,
+		OPT_NO_TIMESTAMP,
+		OPT_LONG
 	};
 	static const struct option longopts[] = {
 	    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
@@ -147,6 +154,8 @@ main(int argc, char **argv)
 	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	    {"config", required_argument, NULL, OPT_CONFIG},
 	    {"check", no_argument, NULL, OPT_CHECK},
+	    {"no-timestamp", no_argument, NULL, OPT_NO_TIMESTAMP},
+	    {"long", no_argument, NULL, OPT_LONG},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -224,6 +233,12 @@ main(int argc, char **argv)
 			break;
 		case OPT_CHECK:
 			cli.check = true;
+			break;
+		case OPT_NO_TIMESTAMP:
+			cli.no_timestamp = true;
+			break;
+		case OPT_LONG:
+			cli.long_hash = true;
 			break;
 		case 'v':
 			cli.verbose = true;
