@@ -39,6 +39,34 @@ crypto_hmac_sha256(
 		abort();
 }
 
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+crypto_unhex(const char *s, size_t n, unsigned char *out)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		hi = hex_value(s[2 * i]);
+		lo = hi < 0 ? -1 : hex_value(s[2 * i + 1]);
+		if (lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 void
 crypto_hex(const unsigned char *p, size_t n, char *out)
 {

@@ -15,6 +15,9 @@ void crypto_sha256(const void *p, size_t n, unsigned char out[CRYPTO_SHA256_LEN]
 void crypto_sha256_hex(const void *p, size_t n, char out[CRYPTO_SHA256_HEX_LEN + 1]);
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
     unsigned char out[CRYPTO_SHA256_LEN]);
+/* n bytes from the 2n hex digits at s (either case; no NUL needed). Returns 0, or -1 at
+ * the first character that is not a hex digit (out is then partly written). */
+int crypto_unhex(const char *s, size_t n, unsigned char *out);
 /* Lower-case hex of n bytes into out, which holds 2n+1 bytes. */
 void crypto_hex(const unsigned char *p, size_t n, char *out);
 /* Compare n bytes in time that depends only on n. */

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/uri.h"
 #include "common/xmalloc.h"
 
@@ -35,24 +36,12 @@ uri_encode(struct buf *out, const char *s, size_t n, bool keep_slash)
 	return buf_append(out, s + start, n - start);
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 uri_decode(const char *s, size_t n, char **out, size_t *outlen)
 {
 	char *d;
 	size_t i, o = 0;
-	int hi, lo;
+	unsigned char byte;
 
 	*out = NULL;
 	d = xmalloc(n + 1);
@@ -63,11 +52,9 @@ uri_decode(const char *s, size_t n, char **out, size_t *outlen)
 		}
 		if (n - i < 3)
 			goto bad;
-		hi = hexval((unsigned char)s[i + 1]);
-		lo = hexval((unsigned char)s[i + 2]);
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+		if (crypto_unhex(s + i + 1, 1, &byte) != 0 || byte == 0)
 			goto bad;
-		d[o++] = (char)(hi << 4 | lo);
+		d[o++] = (char)byte;
 		i += 2;
 	}
 	d[o] = '\0';

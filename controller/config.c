@@ -78,17 +78,6 @@ static void PRINTFLIKE(3, 4)
 	free(msg);
 }
 
-/* A scalar's text for a message, cut short and quoted. */
-static const char *
-shown(const struct yamldoc_node *n, char *buf, size_t size)
-{
-	if (n->len + 3 > size)
-		snprintf(buf, size, "\"%.*s...\"", (int)(size - 6), n->str);
-	else
-		snprintf(buf, size, "\"%s\"", n->str);
-	return buf;
-}
-
 /* "git.token_file" under "git", "repo" at the top. */
 static const char *
 key_label(char *buf, size_t size, const char *prefix, const char *key)
@@ -105,19 +94,13 @@ key_label(char *buf, size_t size, const char *prefix, const char *key)
 	return buf;
 }
 
-static bool
-is_str(const struct yamldoc_node *n)
-{
-	return n->kind == YAMLDOC_SCALAR && n->type == YAMLDOC_STR;
-}
-
 /* A non-empty string without control characters. */
 static bool
 want_text(struct parse *p, const struct yamldoc_node *n, const char *label)
 {
 	size_t i;
 
-	if (!is_str(n)) {
+	if (!yamldoc_is_str(n)) {
 		if (n->kind == YAMLDOC_SCALAR && n->type != YAMLDOC_NULL)
 			problem(p, n, "%s: expected a string, got %s (quote it: \"%s\")", label,
 			    yamldoc_describe(n), n->str);
@@ -157,7 +140,7 @@ want_int(
 	long v;
 
 	if (n->kind != YAMLDOC_SCALAR || n->type != YAMLDOC_INT) {
-		if (is_str(n) && looks_number(n->str))
+		if (yamldoc_is_str(n) && looks_number(n->str))
 			problem(p, n,
 			    "%s: expected an integer, got a string (\"%s\"); remove the quotes",
 			    label, n->str);
@@ -201,7 +184,7 @@ want_number(struct parse *p, const struct yamldoc_node *n, const char *label, do
 		}
 		return true;
 	}
-	if (is_str(n) && looks_number(n->str))
+	if (yamldoc_is_str(n) && looks_number(n->str))
 		problem(p, n, "%s: expected a number, got a string (\"%s\"); remove the quotes",
 		    label, n->str);
 	else
@@ -216,22 +199,6 @@ want_mapping(struct parse *p, const struct yamldoc_node *n, const char *label)
 		return true;
 	problem(p, n, "%s: expected a mapping, got %s", label, yamldoc_describe(n));
 	return false;
-}
-
-/* The value of key in map; its key node in *keyp when keyp is not NULL. */
-static const struct yamldoc_node *
-lookup(const struct yamldoc_node *map, const char *key, const struct yamldoc_node **keyp)
-{
-	size_t i;
-
-	for (i = 0; i < map->n; i++) {
-		if (strcmp(map->items[2 * i]->str, key) == 0) {
-			if (keyp != NULL)
-				*keyp = map->items[2 * i];
-			return map->items[2 * i + 1];
-		}
-	}
-	return NULL;
 }
 
 /*
@@ -302,9 +269,9 @@ want_word(struct parse *p, const struct yamldoc_node *n, const char *label,
 	near = suggest(n->str, words, nwords);
 	if (near != NULL)
 		problem(p, n, "%s: %s is not %s; did you mean \"%s\"?", label,
-		    shown(n, q, sizeof(q)), listed, near);
+		    yamldoc_shown(n, q, sizeof(q)), listed, near);
 	else
-		problem(p, n, "%s: %s is not %s", label, shown(n, q, sizeof(q)), listed);
+		problem(p, n, "%s: %s is not %s", label, yamldoc_shown(n, q, sizeof(q)), listed);
 	return -1;
 }
 
@@ -416,7 +383,7 @@ want_duration(struct parse *p, const struct yamldoc_node *n, const char *label, 
 		*out = 0;
 		return true;
 	}
-	if (can_off && is_str(n) && strcmp(n->str, "off") == 0) {
+	if (can_off && yamldoc_is_str(n) && strcmp(n->str, "off") == 0) {
 		*out = 0;
 		return true;
 	}
@@ -430,7 +397,7 @@ want_duration(struct parse *p, const struct yamldoc_node *n, const char *label, 
 	secs = draft_duration(n->str);
 	if (secs < 0) {
 		problem(p, n, "%s: %s is not a duration (such as 30s, 5m, 1h or 1h30m%s)", label,
-		    shown(n, q, sizeof(q)), can_off ? ", or off" : "");
+		    yamldoc_shown(n, q, sizeof(q)), can_off ? ", or off" : "");
 		return false;
 	}
 	if (can_off && secs == 0) {
@@ -463,7 +430,7 @@ want_size(struct parse *p, const struct yamldoc_node *n, const char *label, long
 	if (n->kind == YAMLDOC_SCALAR && n->type == YAMLDOC_INT) {
 		if (!yamldoc_int(n, &v))
 			v = -1;
-	} else if (is_str(n) && n->str[0] >= '0' && n->str[0] <= '9') {
+	} else if (yamldoc_is_str(n) && n->str[0] >= '0' && n->str[0] <= '9') {
 		errno = 0;
 		v = strtol(n->str, &end, 10);
 		for (i = 0; i < nitems(units); i++) {
@@ -472,14 +439,14 @@ want_size(struct parse *p, const struct yamldoc_node *n, const char *label, long
 		}
 		if (errno != 0 || i == nitems(units) || v > LONG_MAX / units[i].bytes) {
 			problem(p, n, "%s: %s is not a size (bytes, or such as 512KiB or 1MiB)",
-			    label, shown(n, q, sizeof(q)));
+			    label, yamldoc_shown(n, q, sizeof(q)));
 			return false;
 		}
 		v *= units[i].bytes;
 	} else {
-		if (is_str(n))
+		if (yamldoc_is_str(n))
 			problem(p, n, "%s: %s is not a size (bytes, or such as 512KiB or 1MiB)",
-			    label, shown(n, q, sizeof(q)));
+			    label, yamldoc_shown(n, q, sizeof(q)));
 		else
 			problem(p, n,
 			    "%s: expected a size (bytes, or such as 512KiB or 1MiB), got %s", label,
@@ -674,8 +641,8 @@ parse_secret(struct parse *p, const struct yamldoc_node *map, const char *prefix
 
 	snprintf(fkey, sizeof(fkey), "%s_file", base);
 	snprintf(ekey, sizeof(ekey), "%s_env", base);
-	fv = lookup(map, fkey, &fk);
-	ev = lookup(map, ekey, &ek);
+	fv = yamldoc_lookup(map, fkey, &fk);
+	ev = yamldoc_lookup(map, ekey, &ek);
 	if (fv == NULL && ev == NULL)
 		return false;
 	if (fv != NULL && ev != NULL) {
@@ -965,7 +932,7 @@ parse_ref(struct parse *p, const struct yamldoc_node *v)
 	why = ref_problem(v->str);
 	if (why != NULL) {
 		problem(p, v, "ref: %s is not a branch, tag or commit: it %s",
-		    shown(v, q, sizeof(q)), why);
+		    yamldoc_shown(v, q, sizeof(q)), why);
 		return;
 	}
 	p->c->ref = xstrdup(v->str);
@@ -1026,7 +993,7 @@ parse_environment(struct parse *p, const struct yamldoc_node *v)
 		problem(p, v,
 		    "environment: %s is not an environment name (the NAME of "
 		    "environments/NAME.yaml: letters, digits, '-', '_' and '.')",
-		    shown(v, q, sizeof(q)));
+		    yamldoc_shown(v, q, sizeof(q)));
 		return;
 	}
 	p->c->environment = xstrdup(v->str);
@@ -1065,7 +1032,7 @@ parse_listen(struct parse *p, const struct yamldoc_node *v)
 	if (colon == NULL || colon[1] == '\0' || strlen(colon + 1) > 5 ||
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || hlen >= sizeof(host)) {
 		problem(p, v, "listen: %s is not HOST:PORT or [IPv6]:PORT (such as %s)",
-		    shown(v, q, sizeof(q)), CONFIG_LISTEN_DEFAULT);
+		    yamldoc_shown(v, q, sizeof(q)), CONFIG_LISTEN_DEFAULT);
 		return;
 	}
 	port = strtol(colon + 1, NULL, 10);
@@ -1135,11 +1102,11 @@ secret_node(const struct yamldoc_node *map, const char *base)
 	char key[LABEL_MAX];
 
 	snprintf(key, sizeof(key), "%s_file", base);
-	v = lookup(map, key, NULL);
+	v = yamldoc_lookup(map, key, NULL);
 	if (v != NULL)
 		return v;
 	snprintf(key, sizeof(key), "%s_env", base);
-	return lookup(map, key, NULL);
+	return yamldoc_lookup(map, key, NULL);
 }
 
 static void
@@ -1155,13 +1122,13 @@ parse_git(struct parse *p, const struct yamldoc_node *v, bool repo_ok)
 	if (!want_mapping(p, v, "git"))
 		return;
 	check_keys(p, v, "git", keys, nitems(keys), secrets, nitems(secrets));
-	x = lookup(v, "ssh_key_file", NULL);
+	x = yamldoc_lookup(v, "ssh_key_file", NULL);
 	if (x != NULL) {
 		g->ssh_key_file = want_file(p, x, "git.ssh_key_file", true);
 		if (g->ssh_key_file != NULL && repo_ok && kind != CONFIG_REPO_SSH)
 			warning(p, x, "git.ssh_key_file: only SSH repositories use it");
 	}
-	x = lookup(v, "known_hosts", NULL);
+	x = yamldoc_lookup(v, "known_hosts", NULL);
 	if (x != NULL) {
 		g->known_hosts = want_file(p, x, "git.known_hosts", false);
 		if (g->known_hosts != NULL && repo_ok && kind != CONFIG_REPO_SSH)
@@ -1175,13 +1142,13 @@ parse_git(struct parse *p, const struct yamldoc_node *v, bool repo_ok)
 		else if (kind != CONFIG_REPO_HTTPS)
 			warning(p, x, "%s: only HTTPS repositories use a token", g->token.label);
 	}
-	x = lookup(v, "ca_file", NULL);
+	x = yamldoc_lookup(v, "ca_file", NULL);
 	if (x != NULL) {
 		g->ca_file = want_file(p, x, "git.ca_file", false);
 		if (g->ca_file != NULL && repo_ok && kind != CONFIG_REPO_HTTPS)
 			warning(p, x, "git.ca_file: only HTTPS repositories use it");
 	}
-	x = lookup(v, "username", NULL);
+	x = yamldoc_lookup(v, "username", NULL);
 	if (x != NULL && want_text(p, x, "git.username")) {
 		if (strchr(x->str, ':') != NULL || strchr(x->str, ' ') != NULL) {
 			problem(p, x, "git.username: a user name has no ':' or space");
@@ -1214,7 +1181,7 @@ parse_webhook(struct parse *p, const struct yamldoc_node *v)
 	parse_secret(p, v, "webhook", "github_secret", false, &w->github);
 	parse_secret(p, v, "webhook", "gitlab_token", false, &w->gitlab);
 	parse_secret(p, v, "webhook", "generic_secret", false, &w->generic);
-	x = lookup(v, "generic_header", NULL);
+	x = yamldoc_lookup(v, "generic_header", NULL);
 	if (x != NULL && want_text(p, x, "webhook.generic_header")) {
 		if (!header_name_valid(x->str)) {
 			problem(p, x, "webhook.generic_header: \"%s\" is not an HTTP header name",
@@ -1228,11 +1195,11 @@ parse_webhook(struct parse *p, const struct yamldoc_node *v)
 				    "webhook.generic_secret_file or webhook.generic_secret_env");
 		}
 	}
-	x = lookup(v, "max_body", NULL);
+	x = yamldoc_lookup(v, "max_body", NULL);
 	if (x != NULL)
 		want_size(p, x, "webhook.max_body", CONFIG_WEBHOOK_BODY_MIN,
 		    CONFIG_WEBHOOK_BODY_MAX, &w->max_body);
-	x = lookup(v, "rate", NULL);
+	x = yamldoc_lookup(v, "rate", NULL);
 	if (x != NULL && want_int(p, x, "webhook.rate", 1, CONFIG_WEBHOOK_RATE_MAX, &n))
 		w->rate = (int)n;
 }
@@ -1249,8 +1216,8 @@ parse_verify(struct parse *p, const struct yamldoc_node *v)
 	if (!want_mapping(p, v, "verify"))
 		return;
 	check_keys(p, v, "verify", keys, nitems(keys), NULL, 0);
-	mode = lookup(v, "mode", NULL);
-	signers = lookup(v, "allowed_signers", NULL);
+	mode = yamldoc_lookup(v, "mode", NULL);
+	signers = yamldoc_lookup(v, "allowed_signers", NULL);
 	if (mode == NULL) {
 		problem(p, v, "verify: missing required key \"mode\" (ssh or none)");
 		return;
@@ -1330,7 +1297,7 @@ parse_notify_one(struct parse *p, const struct yamldoc_node *v, size_t i, struct
 		return false;
 	check_keys(p, v, prefix, keys, nitems(keys), secrets, nitems(secrets));
 	for (j = 0; j < nitems(url_keys); j++) {
-		if (lookup(v, url_keys[j], &k) == NULL)
+		if (yamldoc_lookup(v, url_keys[j], &k) == NULL)
 			continue;
 		nurl++;
 		if (first == NULL) {
@@ -1348,7 +1315,7 @@ parse_notify_one(struct parse *p, const struct yamldoc_node *v, size_t i, struct
 	}
 	if (first == NULL)
 		problem(p, v, "%s: missing required key \"url\" (or url_file, url_env)", prefix);
-	kind = lookup(v, "kind", NULL);
+	kind = yamldoc_lookup(v, "kind", NULL);
 	kd = -1;
 	if (kind == NULL)
 		problem(p, v, "%s: missing required key \"kind\" (slack or generic)", prefix);
@@ -1357,7 +1324,7 @@ parse_notify_one(struct parse *p, const struct yamldoc_node *v, size_t i, struct
 		    notify_kind_names, nitems(notify_kind_names), "slack or generic");
 	if (kd >= 0)
 		n->kind = (enum config_notify_kind)kd;
-	x = lookup(v, "url", NULL);
+	x = yamldoc_lookup(v, "url", NULL);
 	if (x != NULL && nurl == 1 &&
 	    want_text(p, x, key_label(label, sizeof(label), prefix, "url"))) {
 		if (url_parse(&u, x->str, &err) != 0) {
@@ -1375,7 +1342,7 @@ parse_notify_one(struct parse *p, const struct yamldoc_node *v, size_t i, struct
 	}
 	if (nurl == 1 && x == NULL)
 		parse_secret(p, v, prefix, "url", true, &n->url_secret);
-	x = lookup(v, "events", NULL);
+	x = yamldoc_lookup(v, "events", NULL);
 	if (x != NULL)
 		parse_events(p, x, prefix, &n->events);
 	if (parse_secret(p, v, prefix, "secret", false, &n->secret) && kd == CONFIG_NOTIFY_SLACK)
@@ -1435,7 +1402,7 @@ parse_top(struct parse *p, const struct yamldoc_node *root)
 	bool repo_ok;
 
 	check_keys(p, root, "", keys, nitems(keys), NULL, 0);
-	x = lookup(root, "repo", NULL);
+	x = yamldoc_lookup(root, "repo", NULL);
 	if (x == NULL)
 		problem(p, root,
 		    "missing required key \"repo\" (the git repository: a URL or a "
@@ -1443,20 +1410,20 @@ parse_top(struct parse *p, const struct yamldoc_node *root)
 	else
 		parse_repo(p, x);
 	repo_ok = c->repo != NULL;
-	x = lookup(root, "ref", NULL);
+	x = yamldoc_lookup(root, "ref", NULL);
 	if (x != NULL)
 		parse_ref(p, x);
-	x = lookup(root, "path", NULL);
+	x = yamldoc_lookup(root, "path", NULL);
 	if (x != NULL)
 		parse_path(p, x);
-	x = lookup(root, "environment", NULL);
+	x = yamldoc_lookup(root, "environment", NULL);
 	if (x != NULL)
 		parse_environment(p, x);
-	x = lookup(root, "interval", NULL);
+	x = yamldoc_lookup(root, "interval", NULL);
 	if (x != NULL)
 		want_duration(p, x, "interval", CONFIG_INTERVAL_MIN, CONFIG_INTERVAL_MAX, false,
 		    &c->interval);
-	x = lookup(root, "jitter", NULL);
+	x = yamldoc_lookup(root, "jitter", NULL);
 	if (x != NULL && want_number(p, x, "jitter", &d)) {
 		if (d < 0 || d > CONFIG_JITTER_MAX)
 			problem(
@@ -1464,19 +1431,19 @@ parse_top(struct parse *p, const struct yamldoc_node *root)
 		else
 			c->jitter = d;
 	}
-	x = lookup(root, "drift_interval", NULL);
+	x = yamldoc_lookup(root, "drift_interval", NULL);
 	if (x != NULL)
 		want_duration(p, x, "drift_interval", CONFIG_DRIFT_INTERVAL_MIN,
 		    CONFIG_DRIFT_INTERVAL_MAX, true, &c->drift_interval);
-	x = lookup(root, "region", NULL);
+	x = yamldoc_lookup(root, "region", NULL);
 	if (x != NULL && want_text(p, x, "region")) {
 		if (!names_region(x->str))
 			problem(p, x, "region: %s is not a region name (such as us-east-1)",
-			    shown(x, q, sizeof(q)));
+			    yamldoc_shown(x, q, sizeof(q)));
 		else
 			c->region = xstrdup(x->str);
 	}
-	x = lookup(root, "endpoint", NULL);
+	x = yamldoc_lookup(root, "endpoint", NULL);
 	if (x != NULL && want_text(p, x, "endpoint")) {
 		if (endpoint_url_parse(&u, x->str, &err) != 0) {
 			problem(p, x, "%s", err.message);
@@ -1485,7 +1452,7 @@ parse_top(struct parse *p, const struct yamldoc_node *root)
 			c->endpoint = xstrdup(x->str);
 		}
 	}
-	x = lookup(root, "state_dir", NULL);
+	x = yamldoc_lookup(root, "state_dir", NULL);
 	if (x != NULL && want_text(p, x, "state_dir")) {
 		dir = resolve(p, x, "state_dir");
 		if (dir != NULL) {
@@ -1493,13 +1460,13 @@ parse_top(struct parse *p, const struct yamldoc_node *root)
 			c->state_dir = dir;
 		}
 	}
-	x = lookup(root, "listen", NULL);
+	x = yamldoc_lookup(root, "listen", NULL);
 	if (x != NULL)
 		parse_listen(p, x);
-	x = lookup(root, "concurrency", NULL);
+	x = yamldoc_lookup(root, "concurrency", NULL);
 	if (x != NULL && want_int(p, x, "concurrency", 1, CONFIG_CONCURRENCY_MAX, &n))
 		c->concurrency = (int)n;
-	x = lookup(root, "api_rps", NULL);
+	x = yamldoc_lookup(root, "api_rps", NULL);
 	if (x != NULL && want_number(p, x, "api_rps", &d)) {
 		if (d <= 0 || d > CONFIG_API_RPS_MAX)
 			problem(p, x, "api_rps: %s is out of range (0 < api_rps <= %g)", x->str,
@@ -1507,7 +1474,7 @@ parse_top(struct parse *p, const struct yamldoc_node *root)
 		else
 			c->api_rps = d;
 	}
-	x = lookup(root, "log_format", NULL);
+	x = yamldoc_lookup(root, "log_format", NULL);
 	if (x != NULL) {
 		f = want_word(
 		    p, x, "log_format", log_format_names, nitems(log_format_names), "text or json");
@@ -1516,16 +1483,16 @@ parse_top(struct parse *p, const struct yamldoc_node *root)
 			c->has_log_format = true;
 		}
 	}
-	x = lookup(root, "git", NULL);
+	x = yamldoc_lookup(root, "git", NULL);
 	if (x != NULL)
 		parse_git(p, x, repo_ok);
-	x = lookup(root, "webhook", NULL);
+	x = yamldoc_lookup(root, "webhook", NULL);
 	if (x != NULL)
 		parse_webhook(p, x);
-	x = lookup(root, "verify", NULL);
+	x = yamldoc_lookup(root, "verify", NULL);
 	if (x != NULL)
 		parse_verify(p, x);
-	x = lookup(root, "notify", NULL);
+	x = yamldoc_lookup(root, "notify", NULL);
 	if (x != NULL)
 		parse_notify(p, x);
 }

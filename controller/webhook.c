@@ -7,6 +7,7 @@
  * learns nothing but "401".
  */
 #include <assert.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,38 +109,16 @@ header(const struct httpd_request *req, const char *name, size_t *count)
 	return v;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "sha256=<64 hex>" into its 32 bytes. Returns 0 or -1. */
 static int
 parse_signature(const char *s, unsigned char out[CRYPTO_SHA256_LEN])
 {
-	size_t i;
-	int hi, lo;
-
 	if (strncmp(s, SIG_PREFIX, strlen(SIG_PREFIX)) != 0)
 		return -1;
 	s += strlen(SIG_PREFIX);
 	if (strlen(s) != 2 * CRYPTO_SHA256_LEN)
 		return -1;
-	for (i = 0; i < CRYPTO_SHA256_LEN; i++) {
-		hi = hexval(s[2 * i]);
-		lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
+	return crypto_unhex(s, CRYPTO_SHA256_LEN, out);
 }
 
 /*
@@ -240,9 +219,9 @@ take_commit(struct webhook_delivery *out, const char *s)
 	if (n != 40 && n != 64)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (hexval(s[i]) < 0)
+		if (!isxdigit((unsigned char)s[i]))
 			return -1;
-		out->commit[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+		out->commit[i] = (char)tolower((unsigned char)s[i]);
 	}
 	out->commit[n] = '\0';
 	return 0;

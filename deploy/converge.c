@@ -748,6 +748,18 @@ after_latest(struct manifest_side *s, const struct obs_latest *l)
 	s->revision_id = l->revision_id;
 }
 
+/* Lambda never says where zip code came from: remember the S3 object $LATEST now holds
+ * (in the state file and the model), or the next plan would write it again. */
+static void
+remember_staged(struct fn *f, const struct plan_action *a, const struct lambda_function *lf)
+{
+	free(f->sf.staged_s3);
+	f->sf.staged_s3 = obs_format_s3(a->code);
+	set_str(&f->sf.staged_code_sha256, lf->code_sha256);
+	set_str(&f->res->fn.staged_s3, f->sf.staged_s3);
+	set_str(&f->res->fn.staged_code_sha256, lf->code_sha256);
+}
+
 /* The answer of CreateFunction, UpdateFunctionCode or -Configuration, or a waiter. */
 static void
 latest_cb(const struct lambda_function *lf, const struct err *e, void *arg)
@@ -779,15 +791,8 @@ latest_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 		f->res->fn.versions_listed = true;
 		f->res->fn.refs_listed = true;
 		state_versions_replace(&f->sf, NULL, 0);
-		if (a->code->kind == SPEC_CODE_S3) {
-			/* As after UpdateFunctionCode: Lambda never says where zip code came
-			 * from, so remember it, or the next plan would write it again. */
-			free(f->sf.staged_s3);
-			f->sf.staged_s3 = obs_format_s3(a->code);
-			set_str(&f->sf.staged_code_sha256, lf->code_sha256);
-			set_str(&f->res->fn.staged_s3, f->sf.staged_s3);
-			set_str(&f->res->fn.staged_code_sha256, lf->code_sha256);
-		}
+		if (a->code->kind == SPEC_CODE_S3)
+			remember_staged(f, a, lf);
 		note_done(f, "created");
 		/* The account is known now: every record of the function carries the digest. */
 		if (f->res->digest[0] == '\0' &&
@@ -800,12 +805,7 @@ latest_cb(const struct lambda_function *lf, const struct err *e, void *arg)
 	}
 	if (a->kind == PLAN_UPDATE_CODE) {
 		if (a->code->kind == SPEC_CODE_S3) {
-			/* Lambda never says where zip code came from: remember it. */
-			free(f->sf.staged_s3);
-			f->sf.staged_s3 = obs_format_s3(a->code);
-			set_str(&f->sf.staged_code_sha256, lf->code_sha256);
-			set_str(&f->res->fn.staged_s3, f->sf.staged_s3);
-			set_str(&f->res->fn.staged_code_sha256, lf->code_sha256);
+			remember_staged(f, a, lf);
 			if (save_state(f) != 0) {
 				free(rid_copy);
 				return;

@@ -52,6 +52,7 @@
 #include "common/fdio.h"
 #include "common/xmalloc.h"
 #include "gitwatch/sigverify.h"
+#include "gitwatch/source.h"
 
 #define MAGIC "SSHSIG"
 #define MAGIC_LEN 6
@@ -455,9 +456,8 @@ pubkey_encode(const struct pubkey *k, struct buf *b)
 	}
 }
 
-/* "SHA256:" and the unpadded base64 of the blob's SHA-256, as ssh-keygen -l prints. */
-static char *
-fingerprint(const void *blob, size_t n)
+char *
+sigverify_fingerprint(const void *blob, size_t n)
 {
 	unsigned char md[CRYPTO_SHA256_LEN];
 	char *b64, *fp;
@@ -476,7 +476,7 @@ fingerprint(const void *blob, size_t n)
 static char *
 key_desc(const char *type, const void *blob, size_t n)
 {
-	char *fp = fingerprint(blob, n), *s;
+	char *fp = sigverify_fingerprint(blob, n), *s;
 
 	s = xasprintf("%s %s", type, fp);
 	free(fp);
@@ -1465,15 +1465,6 @@ split_commit(const unsigned char *d, size_t n, struct buf *sig, unsigned char **
 	return 0;
 }
 
-static int
-git_fail(struct err *err, int code, const char *context)
-{
-	const git_error *e = git_error_last();
-
-	return err_set(err, code, "%s: %s", context,
-	    e != NULL && e->message != NULL ? e->message : "unknown libgit2 error");
-}
-
 static bool
 is_full_hex_id(const char *id)
 {
@@ -1511,11 +1502,11 @@ sigverify_commit(const struct allowed_signers *a, const char *repo_path, const c
 	/* Reference counted: this pairs with the shutdown below, whoever else holds one. */
 	git_libgit2_init();
 	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0) {
-		rc = git_fail(err, ERR_NOTFOUND, repo_path);
+		rc = source_git_fail(err, ERR_NOTFOUND, repo_path);
 		goto out;
 	}
 	if (git_oid_fromstr(&oid, id) != 0 || git_repository_odb(&odb, repo) != 0) {
-		rc = git_fail(err, ERR_FAIL, repo_path);
+		rc = source_git_fail(err, ERR_FAIL, repo_path);
 		goto out;
 	}
 	grc = git_odb_read_header(&size, &type, odb, &oid);
@@ -1524,7 +1515,7 @@ sigverify_commit(const struct allowed_signers *a, const char *repo_path, const c
 		goto out;
 	}
 	if (grc != 0) {
-		rc = git_fail(err, ERR_FAIL, repo_path);
+		rc = source_git_fail(err, ERR_FAIL, repo_path);
 		goto out;
 	}
 	if (type != GIT_OBJECT_COMMIT) {
@@ -1540,7 +1531,7 @@ sigverify_commit(const struct allowed_signers *a, const char *repo_path, const c
 		goto out;
 	}
 	if (git_odb_read(&obj, odb, &oid) != 0 || git_commit_lookup(&commit, repo, &oid) != 0) {
-		rc = git_fail(err, ERR_FAIL, repo_path);
+		rc = source_git_fail(err, ERR_FAIL, repo_path);
 		goto out;
 	}
 	/*

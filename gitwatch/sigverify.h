@@ -100,6 +100,10 @@ extern const char *const sigverify_result_names[];
  * ERR_NOTFOUND (no repository, no such object), ERR_FAIL (libgit2 failed) — a missing,
  * bad or unknown signature is a result, not an error.
  */
+/* "SHA256:" and the unpadded base64 of a public key blob's SHA-256, as ssh-keygen -l
+ * prints it (signers, and host keys in gitwatch/tree.c). Allocated. */
+char *sigverify_fingerprint(const void *blob, size_t n);
+
 int sigverify_commit(const struct allowed_signers *a, const char *repo_path, const char *id,
     enum sigverify_result *result, char **signer, char **why, struct err *err);
 

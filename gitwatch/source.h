@@ -101,5 +101,8 @@ char *source_repo_path(const char *repo, const char *cache_dir);
 struct source_auth *source_auth_copy(const struct source_auth *a);
 void source_auth_free(struct source_auth *a);
 void source_commit_clear(struct source_commit *c);
+/* Fill err with code and what libgit2 said about its last failure, after context
+ * ("context: message"). Returns code. */
+int source_git_fail(struct err *err, int code, const char *context);
 
 #endif

@@ -39,6 +39,7 @@
 #include "common/crypto.h"
 #include "common/fdio.h"
 #include "common/xmalloc.h"
+#include "gitwatch/sigverify.h"
 #include "gitwatch/source.h"
 
 /* How many characters of the URL's SHA-256 name a cache entry. */
@@ -87,9 +88,8 @@ static char *ca_current;      /* under ca_lock: the file libgit2 trusts; NULL: t
 static struct stat ca_loaded; /* under ca_lock: that file when it was loaded */
 static bool ca_pinned;        /* under ca_lock: the libgit2 reference that keeps it is taken */
 
-/* Fill err with what libgit2 said about the last failure, after a short context. */
-static int
-git_fail(struct err *err, int code, const char *context)
+int
+source_git_fail(struct err *err, int code, const char *context)
 {
 	const git_error *e = git_error_last();
 
@@ -155,7 +155,7 @@ scrub(const char *msg, const char *secret)
 }
 
 /*
- * Like git_fail() for errors about url: libgit2's message may quote the URL, so its user
+ * Like source_git_fail() for errors about url: libgit2's message may quote the URL, so its user
  * information (a token in https://user:token@host/...) is cut out of the message too, and
  * so is the configured token (auth may be NULL), should libgit2 ever quote it.
  */
@@ -366,24 +366,6 @@ host_name(const char *host, int port)
 	return name;
 }
 
-/* OpenSSH's fingerprint of a public key blob: "SHA256:" and unpadded base64. */
-static char *
-fingerprint(const void *blob, size_t len)
-{
-	unsigned char sum[CRYPTO_SHA256_LEN];
-	char *b64, *fp;
-	size_t n;
-
-	crypto_sha256(blob, len, sum);
-	b64 = crypto_base64_encode(sum, sizeof(sum));
-	n = strlen(b64);
-	while (n > 0 && b64[n - 1] == '=')
-		n--;
-	fp = xasprintf("SHA256:%.*s", (int)n, b64);
-	free(b64);
-	return fp;
-}
-
 /* The key type a public key blob names in its first field ("ssh-ed25519", ...). */
 static char *
 blob_type(const unsigned char *blob, size_t len)
@@ -523,7 +505,7 @@ check_known_hosts(struct creds *c, const git_cert_hostkey *hk, const char *host)
 		    c, ERR_FAIL, "%s: libgit2 gave no host key to check against %s", host, file);
 	name = host_name(host, port);
 	type = blob_type(key, hk->hostkey_len);
-	fp = fingerprint(key, hk->hostkey_len);
+	fp = sigverify_fingerprint(key, hk->hostkey_len);
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = refuse(c, ERR_FAIL, "known_hosts %s: %s", file, strerror(errno));
@@ -618,7 +600,7 @@ certificate_cb(git_cert *cert, int valid, const char *host, void *payload)
 		return GIT_PASSTHROUGH;
 	/* libgit2 refused the host: say which key, so that it can be checked and added. */
 	type = blob_type((const unsigned char *)hk->hostkey, hk->hostkey_len);
-	fp = fingerprint(hk->hostkey, hk->hostkey_len);
+	fp = sigverify_fingerprint(hk->hostkey, hk->hostkey_len);
 	name = host_name(host, ssh_port(c->url));
 	rc = refuse(c, ERR_FAIL,
 	    "the host key of %s is not one ~/.ssh/known_hosts lists for it (libgit2's check, "
@@ -675,7 +657,7 @@ ca_acquire(const char *ca_file, struct err *err)
 			free(ca_current);
 			ca_current = NULL;
 			if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca_file, NULL) != 0) {
-				git_fail(err, ERR_INVALID, ca_file);
+				source_git_fail(err, ERR_INVALID, ca_file);
 				pthread_rwlock_unlock(&ca_lock);
 				return -1;
 			}
@@ -696,7 +678,7 @@ open_local(git_repository **out, const char *path, struct err *err)
 		if (git_error_last() != NULL && git_error_last()->klass == GIT_ERROR_REPOSITORY)
 			return err_set(
 			    err, ERR_NOTFOUND, "%s: not a git repository (bare or not)", path);
-		return git_fail(err, ERR_NOTFOUND, path);
+		return source_git_fail(err, ERR_NOTFOUND, path);
 	}
 	return 0;
 }
@@ -737,7 +719,7 @@ fetch(git_repository *repo, const char *url, const char *shown, const struct sou
 	 */
 	if (git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION) != 0 ||
 	    git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION) != 0) {
-		git_fail(err, ERR_FAIL, shown);
+		source_git_fail(err, ERR_FAIL, shown);
 		goto out;
 	}
 	co.repository = repo;
@@ -773,11 +755,11 @@ fetch(git_repository *repo, const char *url, const char *shown, const struct sou
 	/* GIT_ENOTFOUND (an empty remote, a detached HEAD) leaves HEAD as it was. */
 	hrc = git_remote_default_branch(&head, remote);
 	if (hrc == 0 && git_repository_set_head(repo, head.ptr) != 0) {
-		git_fail(err, ERR_FAIL, shown);
+		source_git_fail(err, ERR_FAIL, shown);
 		goto out;
 	}
 	if (hrc != 0 && hrc != GIT_ENOTFOUND) {
-		git_fail(err, ERR_FAIL, shown);
+		source_git_fail(err, ERR_FAIL, shown);
 		goto out;
 	}
 	rc = 0;
@@ -860,13 +842,13 @@ open_remote(git_repository **out, const char *url, const char *cache_dir,
 	}
 	if (*tmp == NULL && stat(dir, &st) == 0) {
 		if (git_repository_open_ext(out, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0) {
-			git_fail(err, ERR_FAIL, dir);
+			source_git_fail(err, ERR_FAIL, dir);
 			goto out;
 		}
 	} else {
 		created = *tmp == NULL;
 		if (git_repository_init(out, dir, 1) != 0) {
-			git_fail(err, ERR_FAIL, dir);
+			source_git_fail(err, ERR_FAIL, dir);
 			goto out;
 		}
 	}
@@ -904,7 +886,7 @@ resolve(git_commit **out, git_repository *repo, const char *ref, const char *sho
 		goto out;
 	}
 	if (rc != 0) {
-		git_fail(err, ERR_INVALID, shown);
+		source_git_fail(err, ERR_INVALID, shown);
 		goto out;
 	}
 	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0) {
@@ -935,13 +917,13 @@ add_blob(struct walk *w, const char *rel, const git_oid *id)
 	size_t len;
 
 	if (git_odb_read_header(&len, &type, w->odb, id) != 0)
-		return git_fail(w->err, ERR_FAIL, rel);
+		return source_git_fail(w->err, ERR_FAIL, rel);
 	if (len > FILESET_FILE_MAX) {
 		fileset_add_special(w->out, rel, FILESET_TOO_BIG, len);
 		return 0;
 	}
 	if (git_blob_lookup(&blob, w->repo, id) != 0)
-		return git_fail(w->err, ERR_FAIL, rel);
+		return source_git_fail(w->err, ERR_FAIL, rel);
 	fileset_add(w->out, rel, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	return 0;
@@ -969,7 +951,7 @@ walk_tree(struct walk *w, const git_tree *tree, const char *prefix)
 			if (!may_hold_desired(rel))
 				break;
 			if (git_tree_lookup(&sub, w->repo, git_tree_entry_id(e)) != 0) {
-				rc = git_fail(w->err, ERR_FAIL, rel);
+				rc = source_git_fail(w->err, ERR_FAIL, rel);
 				break;
 			}
 			rc = walk_tree(w, sub, rel);
@@ -1045,7 +1027,7 @@ subtree(git_tree **out, git_repository *repo, git_commit *commit, const char *pa
 
 	*out = NULL;
 	if (git_commit_tree(&root, commit) != 0) {
-		git_fail(err, ERR_FAIL, "commit tree");
+		source_git_fail(err, ERR_FAIL, "commit tree");
 		goto out;
 	}
 	if (path[0] == '\0') {
@@ -1074,7 +1056,7 @@ subtree(git_tree **out, git_repository *repo, git_commit *commit, const char *pa
 		goto out;
 	}
 	if (git_tree_lookup(out, repo, git_tree_entry_id(e)) != 0) {
-		git_fail(err, ERR_FAIL, path);
+		source_git_fail(err, ERR_FAIL, path);
 		goto out;
 	}
 	rc = 0;
@@ -1146,7 +1128,7 @@ source_read_git_auth(const char *repo, const char *ref, const char *path, const 
 	w.out = &fs;
 	w.err = err;
 	if (git_repository_odb(&w.odb, r) != 0) {
-		git_fail(err, ERR_FAIL, shown);
+		source_git_fail(err, ERR_FAIL, shown);
 		goto out;
 	}
 	rc = walk_tree(&w, tree, "");

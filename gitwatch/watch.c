@@ -121,6 +121,22 @@ dup_opt(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+/* Everything but the thread: libgit2's reference, the watcher, the lock, the copies. */
+static void
+release(struct gitwatch *w)
+{
+	git_libgit2_shutdown();
+	ev_async_stop(w->loop, &w->wake);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w->repo);
+	free(w->ref);
+	free(w->path);
+	free(w->cache_dir);
+	source_auth_free(w->auth);
+	free(w);
+}
+
 int
 gitwatch_new(struct gitwatch **out, const struct gitwatch_opts *opts, struct err *err)
 {
@@ -149,16 +165,7 @@ gitwatch_new(struct gitwatch **out, const struct gitwatch_opts *opts, struct err
 	git_libgit2_init();
 	rc = pthread_create(&w->thread, NULL, worker, w);
 	if (rc != 0) {
-		git_libgit2_shutdown();
-		ev_async_stop(w->loop, &w->wake);
-		pthread_cond_destroy(&w->cv);
-		pthread_mutex_destroy(&w->mu);
-		free(w->repo);
-		free(w->ref);
-		free(w->path);
-		free(w->cache_dir);
-		source_auth_free(w->auth);
-		free(w);
+		release(w);
 		return err_set(err, ERR_FAIL, "gitwatch: cannot start a thread: %s", strerror(rc));
 	}
 	*out = w;
@@ -206,17 +213,8 @@ gitwatch_free(struct gitwatch *w)
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
-	git_libgit2_shutdown();
 	gitwatch_result_free(w->finished);
-	ev_async_stop(w->loop, &w->wake);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
-	free(w->repo);
-	free(w->ref);
-	free(w->path);
-	free(w->cache_dir);
-	source_auth_free(w->auth);
-	free(w);
+	release(w);
 }
 
 void

@@ -58,27 +58,10 @@ pos_of(const struct parse *p, const struct yamldoc_node *n)
 	return pos;
 }
 
-/* A scalar's text for a message, cut short and quoted. */
-static const char *
-shown(const struct yamldoc_node *n, char *buf, size_t size)
-{
-	if (n->len + 3 > size)
-		snprintf(buf, size, "\"%.*s...\"", (int)(size - 6), n->str);
-	else
-		snprintf(buf, size, "\"%s\"", n->str);
-	return buf;
-}
-
-static bool
-is_str(const struct yamldoc_node *n)
-{
-	return n->kind == YAMLDOC_SCALAR && n->type == YAMLDOC_STR;
-}
-
 static bool
 want_string(struct parse *p, const struct yamldoc_node *n, const char *label)
 {
-	if (is_str(n))
+	if (yamldoc_is_str(n))
 		return true;
 	if (n->kind == YAMLDOC_SCALAR && n->type != YAMLDOC_NULL)
 		problem(p, n, "%s: expected a string, got %s (quote it: \"%s\")", label,
@@ -109,7 +92,7 @@ want_int(struct parse *p, const struct yamldoc_node *n, const char *label, long 
 	long v;
 
 	if (n->kind != YAMLDOC_SCALAR || n->type != YAMLDOC_INT) {
-		if (is_str(n) && looks_int(n->str))
+		if (yamldoc_is_str(n) && looks_int(n->str))
 			problem(p, n,
 			    "%s: expected an integer, got a string (\"%s\"); remove the quotes",
 			    label, n->str);
@@ -148,18 +131,6 @@ check_key(struct parse *p, const struct yamldoc_node *key, const char *label,
 	return false;
 }
 
-static const struct yamldoc_node *
-lookup(const struct yamldoc_node *map, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < map->n; i++) {
-		if (strcmp(map->items[2 * i]->str, key) == 0)
-			return map->items[2 * i + 1];
-	}
-	return NULL;
-}
-
 static bool
 want_mapping(struct parse *p, const struct yamldoc_node *n, const char *label)
 {
@@ -190,7 +161,7 @@ parse_function(struct parse *p, const struct yamldoc_node *v)
 			problem(p, v,
 			    "function: %s is not a function ARN "
 			    "(arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME)",
-			    shown(v, q, sizeof(q)));
+			    yamldoc_shown(v, q, sizeof(q)));
 			return;
 		}
 		if (arn.qualifier[0] != '\0') {
@@ -210,7 +181,7 @@ parse_function(struct parse *p, const struct yamldoc_node *v)
 		problem(p, v,
 		    "function: %s is not a valid function name ([a-zA-Z0-9-_], 1 to %d "
 		    "characters) or function ARN",
-		    shown(v, q, sizeof(q)), NAMES_FUNCTION_MAX);
+		    yamldoc_shown(v, q, sizeof(q)), NAMES_FUNCTION_MAX);
 		return;
 	}
 	p->d->name = xstrdup(v->str);
@@ -225,7 +196,7 @@ parse_region(struct parse *p, const struct yamldoc_node *v)
 		return;
 	if (!names_region(v->str)) {
 		problem(p, v, "region: %s is not a region name (such as us-east-1)",
-		    shown(v, q, sizeof(q)));
+		    yamldoc_shown(v, q, sizeof(q)));
 		return;
 	}
 	p->d->region = xstrdup(v->str);
@@ -257,7 +228,7 @@ parse_image(struct parse *p, const struct yamldoc_node *key, const struct yamldo
 	if (!names_image(v->str, &pin, &tag)) {
 		problem(p, v,
 		    "image: %s is not an image URI (REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST])",
-		    shown(v, q, sizeof(q)));
+		    yamldoc_shown(v, q, sizeof(q)));
 		return;
 	}
 	switch (pin) {
@@ -309,7 +280,7 @@ parse_code(struct parse *p, const struct yamldoc_node *key, const struct yamldoc
 				problem(p, x,
 				    "code.s3_bucket: %s is not an S3 bucket name (3 to 63 of "
 				    "[0-9A-Za-z.-_], not ending in '.')",
-				    shown(x, q, sizeof(q)));
+				    yamldoc_shown(x, q, sizeof(q)));
 				continue;
 			}
 			free(bucket);
@@ -332,9 +303,9 @@ parse_code(struct parse *p, const struct yamldoc_node *key, const struct yamldoc
 			}
 		}
 	}
-	if (lookup(v, "s3_bucket") == NULL)
+	if (yamldoc_lookup(v, "s3_bucket", NULL) == NULL)
 		problem(p, v, "code: missing required key \"s3_bucket\"");
-	if (lookup(v, "s3_key") == NULL)
+	if (yamldoc_lookup(v, "s3_key", NULL) == NULL)
 		problem(p, v, "code: missing required key \"s3_key\"");
 	if (p->d->errors != before) {
 		free(bucket);
@@ -359,7 +330,7 @@ parse_layer(struct parse *p, const struct yamldoc_node *v, size_t i, struct spec
 	long n;
 
 	snprintf(label, sizeof(label), "layers[%zu]", i);
-	if (is_str(v)) {
+	if (yamldoc_is_str(v)) {
 		if (names_layer_version_arn(v->str, NULL)) {
 			out->arn = xstrdup(v->str);
 			return true;
@@ -368,12 +339,12 @@ parse_layer(struct parse *p, const struct yamldoc_node *v, size_t i, struct spec
 			problem(p, v,
 			    "%s: %s has no version; append :VERSION, or write { name: NAME, "
 			    "version: N }",
-			    label, shown(v, q, sizeof(q)));
+			    label, yamldoc_shown(v, q, sizeof(q)));
 		else
 			problem(p, v,
 			    "%s: %s is not a layer version ARN "
 			    "(arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION)",
-			    label, shown(v, q, sizeof(q)));
+			    label, yamldoc_shown(v, q, sizeof(q)));
 		return false;
 	}
 	if (v->kind != YAMLDOC_MAPPING) {
@@ -384,8 +355,8 @@ parse_layer(struct parse *p, const struct yamldoc_node *v, size_t i, struct spec
 	}
 	for (k = 0; k < v->n; k++)
 		check_key(p, v->items[2 * k], label, keys, nitems(keys));
-	name = lookup(v, "name");
-	version = lookup(v, "version");
+	name = yamldoc_lookup(v, "name", NULL);
+	version = yamldoc_lookup(v, "version", NULL);
 	if (name == NULL)
 		problem(p, v, "%s: missing required key \"name\"", label);
 	if (version == NULL)
@@ -400,7 +371,7 @@ parse_layer(struct parse *p, const struct yamldoc_node *v, size_t i, struct spec
 		else
 			problem(p, name,
 			    "%s: %s is not a layer name ([a-zA-Z0-9-_], 1 to %d characters)", label,
-			    shown(name, q, sizeof(q)), NAMES_LAYER_NAME_MAX);
+			    yamldoc_shown(name, q, sizeof(q)), NAMES_LAYER_NAME_MAX);
 	}
 	snprintf(label, sizeof(label), "layers[%zu].version", i);
 	if (version != NULL)
@@ -462,7 +433,7 @@ parse_environment(struct parse *p, const struct yamldoc_node *v)
 			problem(p, k,
 			    "environment: %s is not a variable name (a letter, then at least one "
 			    "letter, digit or _)",
-			    shown(k, q, sizeof(q)));
+			    yamldoc_shown(k, q, sizeof(q)));
 			continue;
 		}
 		if (names_env_reserved(k->str)) {
@@ -522,7 +493,7 @@ parse_role(struct parse *p, const struct yamldoc_node *v)
 		return;
 	if (!names_role_arn(v->str)) {
 		problem(p, v, "role: %s is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
-		    shown(v, q, sizeof(q)));
+		    yamldoc_shown(v, q, sizeof(q)));
 		return;
 	}
 	p->d->role = xstrdup(v->str);
@@ -558,12 +529,12 @@ parse_runtime(struct parse *p, const struct yamldoc_node *v)
 		near = suggest(v->str, names_runtimes, n);
 		if (near != NULL)
 			problem(p, v, "runtime: %s is not a Lambda runtime; did you mean \"%s\"?",
-			    shown(v, q, sizeof(q)), near);
+			    yamldoc_shown(v, q, sizeof(q)), near);
 		else
 			problem(p, v,
 			    "runtime: %s is not a Lambda runtime (such as python3.12, "
 			    "nodejs20.x or java21)",
-			    shown(v, q, sizeof(q)));
+			    yamldoc_shown(v, q, sizeof(q)));
 		return;
 	}
 	p->d->runtime = xstrdup(v->str);
@@ -664,8 +635,8 @@ parse_smoke(struct parse *p, const struct yamldoc_node *v)
 		return;
 	for (i = 0; i < v->n; i++)
 		check_key(p, v->items[2 * i], "smoke_test", keys, nitems(keys));
-	payload = lookup(v, "payload");
-	expect = lookup(v, "expect");
+	payload = yamldoc_lookup(v, "payload", NULL);
+	expect = yamldoc_lookup(v, "expect", NULL);
 	pj = payload != NULL ? json_of(p, payload, "smoke_test.payload") : xstrdup("{}");
 	if (expect != NULL)
 		ej = json_of(p, expect, "smoke_test.expect");
@@ -725,8 +696,8 @@ parse_traffic(struct parse *p, const struct yamldoc_node *v, const char *name, s
 		return;
 	for (i = 0; i < v->n; i++)
 		check_key(p, v->items[2 * i], label, keys, nitems(keys));
-	steps = lookup(v, "steps");
-	interval = lookup(v, "interval");
+	steps = yamldoc_lookup(v, "steps", NULL);
+	interval = yamldoc_lookup(v, "interval", NULL);
 	if (steps == NULL)
 		problem(p, v, "%s: missing required key \"steps\"", label);
 	if (interval == NULL)
@@ -767,7 +738,7 @@ parse_traffic(struct parse *p, const struct yamldoc_node *v, const char *name, s
 			if (secs < 0)
 				problem(p, interval,
 				    "%s: %s is not a duration (such as 30s, 5m, 1h or 1h30m)",
-				    label, shown(interval, q, sizeof(q)));
+				    label, yamldoc_shown(interval, q, sizeof(q)));
 			else if (secs < 1 || secs > DRAFT_INTERVAL_MAX)
 				problem(p, interval, "%s: %s is out of range (1s..24h)", label,
 				    interval->str);
@@ -786,7 +757,7 @@ parse_target(struct parse *p, const struct yamldoc_node *v, const char *label, s
 	char q[96];
 	long n;
 
-	if (is_str(v) && strcmp(v->str, "current") == 0) {
+	if (yamldoc_is_str(v) && strcmp(v->str, "current") == 0) {
 		a->target = SPEC_ALIAS_CURRENT;
 		return;
 	}
@@ -804,28 +775,28 @@ parse_target(struct parse *p, const struct yamldoc_node *v, const char *label, s
 		problem(p, v, "%s: %s is not a version number (a positive integer)", label, v->str);
 		return;
 	}
-	if (is_str(v) && strcmp(v->str, "$LATEST") == 0) {
+	if (yamldoc_is_str(v) && strcmp(v->str, "$LATEST") == 0) {
 		problem(p, v,
 		    "%s: $LATEST is not a published version; pin a version number or use "
 		    "current",
 		    label);
 		return;
 	}
-	if (is_str(v) && looks_int(v->str)) {
+	if (yamldoc_is_str(v) && looks_int(v->str)) {
 		problem(p, v, "%s: \"%s\" is a string; write a pinned version as a number (%s)",
 		    label, v->str, v->str);
 		return;
 	}
-	if (is_str(v)) {
+	if (yamldoc_is_str(v)) {
 		near = suggest(v->str, words, nitems(words));
 		if (near != NULL)
 			problem(p, v,
 			    "%s: %s is neither current nor a version number; did you mean "
 			    "\"current\"?",
-			    label, shown(v, q, sizeof(q)));
+			    label, yamldoc_shown(v, q, sizeof(q)));
 		else
 			problem(p, v, "%s: %s is neither current nor a version number", label,
-			    shown(v, q, sizeof(q)));
+			    yamldoc_shown(v, q, sizeof(q)));
 		return;
 	}
 	problem(
@@ -856,7 +827,7 @@ parse_alias(struct parse *p, const struct yamldoc_node *k, const struct yamldoc_
 			problem(p, k,
 			    "aliases: %s is not an alias name ([a-zA-Z0-9-_], 1 to %d "
 			    "characters, not all digits)",
-			    shown(k, q, sizeof(q)), NAMES_ALIAS_MAX);
+			    yamldoc_shown(k, q, sizeof(q)), NAMES_ALIAS_MAX);
 		return false;
 	}
 	snprintf(label, sizeof(label), "aliases.%s", k->str);
@@ -869,8 +840,8 @@ parse_alias(struct parse *p, const struct yamldoc_node *k, const struct yamldoc_
 	if (v->kind == YAMLDOC_MAPPING) {
 		for (i = 0; i < v->n; i++)
 			check_key(p, v->items[2 * i], label, keys, nitems(keys));
-		version = lookup(v, "version");
-		traffic = lookup(v, "traffic");
+		version = yamldoc_lookup(v, "version", NULL);
+		traffic = yamldoc_lookup(v, "traffic", NULL);
 		if (version == NULL)
 			problem(p, v, "%s: missing required key \"version\"", label);
 		else {
@@ -929,9 +900,10 @@ parse_mode(struct parse *p, const struct yamldoc_node *v)
 	near = suggest(v->str, modes, nitems(modes));
 	if (near != NULL)
 		problem(p, v, "mode: %s is not enforce, detect or suspend; did you mean \"%s\"?",
-		    shown(v, q, sizeof(q)), near);
+		    yamldoc_shown(v, q, sizeof(q)), near);
 	else
-		problem(p, v, "mode: %s is not enforce, detect or suspend", shown(v, q, sizeof(q)));
+		problem(p, v, "mode: %s is not enforce, detect or suspend",
+		    yamldoc_shown(v, q, sizeof(q)));
 }
 
 enum key_id {

@@ -3,6 +3,7 @@
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -762,4 +763,35 @@ yamldoc_int(const struct yamldoc_node *n, long *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+bool
+yamldoc_is_str(const struct yamldoc_node *n)
+{
+	return n->kind == YAMLDOC_SCALAR && n->type == YAMLDOC_STR;
+}
+
+const char *
+yamldoc_shown(const struct yamldoc_node *n, char *buf, size_t size)
+{
+	if (n->len + 3 > size)
+		snprintf(buf, size, "\"%.*s...\"", (int)(size - 6), n->str);
+	else
+		snprintf(buf, size, "\"%s\"", n->str);
+	return buf;
+}
+
+const struct yamldoc_node *
+yamldoc_lookup(const struct yamldoc_node *map, const char *key, const struct yamldoc_node **keyp)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i++) {
+		if (strcmp(map->items[2 * i]->str, key) == 0) {
+			if (keyp != NULL)
+				*keyp = map->items[2 * i];
+			return map->items[2 * i + 1];
+		}
+	}
+	return NULL;
 }

@@ -79,5 +79,12 @@ void yamldoc_free(struct yamldoc *y);
 bool yamldoc_int(const struct yamldoc_node *n, long *out);
 /* "a string", "an integer", "a mapping", ...: for messages. Static. */
 const char *yamldoc_describe(const struct yamldoc_node *n);
+/* Whether n is a scalar string (not a number, boolean or null). */
+bool yamldoc_is_str(const struct yamldoc_node *n);
+/* A scalar's text for a message, quoted, and cut short ("...") to fit size. Returns buf. */
+const char *yamldoc_shown(const struct yamldoc_node *n, char *buf, size_t size);
+/* The value of key in mapping map, or NULL; its key node in *keyp when keyp is not NULL. */
+const struct yamldoc_node *yamldoc_lookup(
+    const struct yamldoc_node *map, const char *key, const struct yamldoc_node **keyp);
 
 #endif
