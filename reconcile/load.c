@@ -30,6 +30,7 @@ struct loader {
 	struct overlay *overlays;
 	size_t noverlays;
 	size_t capoverlays;
+	bool functions_unread; /* a functions/ file could not be read: its names are unknown */
 };
 
 static void PRINTFLIKE(5, 6)
@@ -231,10 +232,12 @@ read_file(struct loader *l, const struct fileset_file *f)
 
 	l->paths[l->npaths] = xasprintf("%s%s", l->prefix, f->path);
 	path = l->paths[l->npaths++];
-	if (!check_kind(l, path, f) || !check_text(l, path, f->data, f->len))
+	if (!check_kind(l, path, f) || !check_text(l, path, f->data, f->len) ||
+	    yamldoc_parse(&y, (const char *)f->data, f->len, path, l->diags) != 0) {
+		if (strncmp(f->path, "functions/", 10) == 0)
+			l->functions_unread = true;
 		return;
-	if (yamldoc_parse(&y, (const char *)f->data, f->len, path, l->diags) != 0)
-		return;
+	}
 	if (strncmp(f->path, "functions/", 10) == 0)
 		read_functions(l, path, y);
 	else
@@ -265,7 +268,11 @@ cmp_name(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Every overlay's functions: must name functions that exist. */
+/*
+ * Every overlay's functions: must name functions that exist. Not when a functions/ file
+ * could not be read: its functions are unknown, and "names no function" for each of them
+ * would bury the one error that matters (the syntax error) under consequences.
+ */
 static void
 check_overlay_names(struct loader *l)
 {
@@ -274,6 +281,8 @@ check_overlay_names(struct loader *l)
 	const struct overlay_function *f;
 	size_t i, j, n = 0;
 
+	if (l->functions_unread)
+		return;
 	names = xreallocarray(NULL, l->ndecls == 0 ? 1 : l->ndecls, sizeof(*names));
 	for (i = 0; i < l->ndecls; i++) {
 		if (l->decls[i].d.name != NULL)
