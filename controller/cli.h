@@ -25,6 +25,7 @@ struct cli {
 	const char *path;      /* --path DIR: the desired state's folder inside the repository */
 	const char *state_dir; /* --state-dir DIR; NULL: STATE_DIR_DEFAULT where one is used */
 	const char *function;  /* --function F (history) */
+	const char *account;   /* --account ID (iam-policy) */
 	long concurrency;      /* --concurrency N (apply); 0: the default */
 	bool json;             /* --output json */
 	bool verbose;          /* -v */
@@ -46,6 +47,7 @@ int cmd_history(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_run(const struct cli *cli, int argc, char **argv);
 int cmd_tag(const struct cli *cli, int argc, char **argv);
+int cmd_iam_policy(const struct cli *cli, int argc, char **argv);
 
 /* Print "tether: <message>" and a hint to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) PRINTFLIKE(1, 2);

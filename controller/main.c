@@ -33,6 +33,8 @@ static const char usage_text[] =
     "                          check the daemon's config, print every problem; exit 0 valid\n"
     "  tag DIR...              print the content tag of source folders, for image tags "
     "(docs/tag.md)\n"
+    "  iam-policy [DIR]        print the least-privilege IAM policy for the desired state's\n"
+    "                          functions (DIR, or --repo/--ref; docs/iam.md)\n"
     "  version                 print the version\n"
     "\n"
     "Desired state:\n"
@@ -53,6 +55,7 @@ static const char usage_text[] =
     "  --state-dir DIR         tether's state directory (default ./.tether)\n"
     "  --concurrency N         functions converged at the same time (apply; default 8)\n"
     "  --function F            only this function (history)\n"
+    "  --account ID            the account of functions declared by name (iam-policy)\n"
     "  --config FILE           the daemon's config (run; docs/config.md)\n"
     "  --check                 check the config and exit (run)\n"
     "  --no-timestamp          only the content hash, without the time (tag)\n"
@@ -113,6 +116,7 @@ static const struct {
     {"status", cmd_status},
     {"run", cmd_run},
     {"tag", cmd_tag},
+    {"iam-policy", cmd_iam_policy},
 };
 
 int
@@ -135,7 +139,8 @@ main(int argc, char **argv)
 		OPT_CONFIG,
 		OPT_CHECK,
 		OPT_NO_TIMESTAMP,
-		OPT_LONG
+		OPT_LONG,
+		OPT_ACCOUNT
 	};
 	static const struct option longopts[] = {
 	    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
@@ -156,6 +161,7 @@ main(int argc, char **argv)
 	    {"check", no_argument, NULL, OPT_CHECK},
 	    {"no-timestamp", no_argument, NULL, OPT_NO_TIMESTAMP},
 	    {"long", no_argument, NULL, OPT_LONG},
+	    {"account", required_argument, NULL, OPT_ACCOUNT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -239,6 +245,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_LONG:
 			cli.long_hash = true;
+			break;
+		case OPT_ACCOUNT:
+			cli.account = optarg;
 			break;
 		case 'v':
 			cli.verbose = true;
