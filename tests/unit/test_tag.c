@@ -489,10 +489,16 @@ test_tag__command(void **state)
 	assert_int_equal(run(f, NULL, out, errout, "tag", NULL), 2);
 	assert_string_equal(out, "");
 
-	/* The help names the command. */
+	/* The command list names it, and its own help gives its synopsis and options. */
 	assert_int_equal(run(f, NULL, out, errout, "--help", NULL), 0);
-	assert_non_null(strstr(out, "  tag DIR...              print the content tag of source "
-	                            "folders, for image tags (docs/tag.md)\n"));
+	assert_non_null(strstr(out, "\n  tag DIR...               print the content tag of "));
+	assert_int_equal(run(f, NULL, out, errout, "tag", "--help", NULL), 0);
+	assert_memory_equal(out, "usage: tether tag DIR... [--no-timestamp] [--long]\n",
+	    strlen("usage: tether tag DIR... [--no-timestamp] [--long]\n"));
+	assert_non_null(strstr(out, "\n  --no-timestamp           only the content hash"));
+	assert_null(strstr(out, "--repo"));
+	assert_int_equal(run(f, NULL, out, errout, "tag", src, "--repo", "x", NULL), 2);
+	assert_non_null(strstr(errout, "--repo does not apply to tag"));
 }
 
 int
