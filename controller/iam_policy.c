@@ -61,20 +61,6 @@ struct statement {
 	size_t nres;
 };
 
-const char *
-iam_policy_partition(const char *region)
-{
-	if (strncmp(region, "cn-", 3) == 0)
-		return "aws-cn";
-	if (strncmp(region, "us-gov-", 7) == 0)
-		return "aws-us-gov";
-	if (strncmp(region, "us-iso-", 7) == 0)
-		return "aws-iso";
-	if (strncmp(region, "us-isob-", 8) == 0)
-		return "aws-iso-b";
-	return "aws";
-}
-
 /* Takes resource (allocated). */
 static void
 grant(struct grants *g, enum kind kind, const char *action, char *resource)
@@ -160,7 +146,7 @@ ecr_repository_arn(const char *image)
 	reg[region_end - region] = '\0';
 	if (!names_region(reg))
 		return NULL;
-	partition = cn ? "aws-cn" : iam_policy_partition(reg);
+	partition = cn ? "aws-cn" : spec_partition(reg);
 	/* REPOSITORY[:TAG][@sha256:DIGEST]: the tag is after the last '/'. */
 	repo = slash + 1;
 	end = strchr(repo, '@');
@@ -473,7 +459,7 @@ iam_policy_build(
 	for (i = 0; i < spec->n; i++) {
 		f = &spec->functions[i];
 		acct = f->account != NULL ? f->account : account;
-		partition = iam_policy_partition(f->region);
+		partition = spec_partition(f->region);
 		if (f->arn != NULL && names_function_arn(f->arn, &arn))
 			partition = arn.partition;
 		function_grants(&g, f, acct, partition);

@@ -51,10 +51,6 @@ struct iam_policy_opts {
 int iam_policy_build(
     json_t **out, const struct spec *spec, const struct iam_policy_opts *opts, struct err *err);
 
-/* The ARN partition of a region: "aws-cn" for cn-*, "aws-us-gov" for us-gov-*, "aws-iso"
- * for us-iso-*, "aws-iso-b" for us-isob-*, else "aws". Static storage. */
-const char *iam_policy_partition(const char *region);
-
 /*
  * Write the policy as IAM shows it: pretty-printed with a two-space indent and members in
  * document order, then a newline. Returns 0, or -1 when it cannot be written.

@@ -82,8 +82,8 @@ spec_find(const struct spec *s, const char *name, const char *region)
 	return NULL;
 }
 
-static const char *
-partition(const char *region)
+const char *
+spec_partition(const char *region)
 {
 	if (strncmp(region, "cn-", 3) == 0)
 		return "aws-cn";
@@ -103,8 +103,8 @@ spec_layer_arn(const struct spec_layer *l, const char *account, const char *regi
 		return xstrdup(l->arn);
 	if (account == NULL || region == NULL)
 		return NULL;
-	return xasprintf("arn:%s:lambda:%s:%s:layer:%s:%ld", partition(region), region, account,
-	    l->name, l->version);
+	return xasprintf("arn:%s:lambda:%s:%s:layer:%s:%ld", spec_partition(region), region,
+	    account, l->name, l->version);
 }
 
 int

@@ -135,6 +135,10 @@ const struct spec_function *spec_find(const struct spec *s, const char *name, co
  */
 char *spec_layer_arn(const struct spec_layer *l, const char *account, const char *region);
 
+/* The ARN partition of a region: "aws-cn" for cn-*, "aws-us-gov" for us-gov-*, "aws-iso"
+ * for us-iso-*, "aws-iso-b" for us-isob-*, else "aws". Static storage. */
+const char *spec_partition(const char *region);
+
 /*
  * The spec digest (architecture §3): SHA-256, lower-case hex, over a canonical
  * serialization of what a published version freezes — the code, the layer version ARNs in

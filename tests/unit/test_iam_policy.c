@@ -200,13 +200,13 @@ static void
 test_iam_policy__partition(void **state)
 {
 	(void)state;
-	assert_string_equal(iam_policy_partition("us-east-1"), "aws");
-	assert_string_equal(iam_policy_partition("eu-central-2"), "aws");
-	assert_string_equal(iam_policy_partition("cn-north-1"), "aws-cn");
-	assert_string_equal(iam_policy_partition("cn-northwest-1"), "aws-cn");
-	assert_string_equal(iam_policy_partition("us-gov-west-1"), "aws-us-gov");
-	assert_string_equal(iam_policy_partition("us-iso-east-1"), "aws-iso");
-	assert_string_equal(iam_policy_partition("us-isob-east-1"), "aws-iso-b");
+	assert_string_equal(spec_partition("us-east-1"), "aws");
+	assert_string_equal(spec_partition("eu-central-2"), "aws");
+	assert_string_equal(spec_partition("cn-north-1"), "aws-cn");
+	assert_string_equal(spec_partition("cn-northwest-1"), "aws-cn");
+	assert_string_equal(spec_partition("us-gov-west-1"), "aws-us-gov");
+	assert_string_equal(spec_partition("us-iso-east-1"), "aws-iso");
+	assert_string_equal(spec_partition("us-isob-east-1"), "aws-iso-b");
 }
 
 /* The smallest useful desired state, pinned whole: Sids, order and layout. */

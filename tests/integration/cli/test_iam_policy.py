@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -33,6 +34,9 @@ import zipfile
 
 from emulator import ACCESS_KEY, ACCOUNT, REGION, SECRET_KEY, Emulator
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apply"))
+from applylib import Repo  # noqa: E402
+
 ECR = "%s.dkr.ecr.%s.amazonaws.com" % (ACCOUNT, REGION)
 ROLE = "arn:aws:iam::%s:role/lambda-exec" % ACCOUNT
 WORKER_ROLE = "arn:aws:iam::%s:role/worker-exec" % ACCOUNT
@@ -40,12 +44,6 @@ FN = "arn:aws:lambda:%s:%s:function:" % (REGION, ACCOUNT)
 LAYER = "arn:aws:lambda:%s:%s:layer:shared:1" % (REGION, ACCOUNT)
 BUCKET = "tether-test-code"
 TIMEOUT = 120.0  # seconds for one tether run (ASan builds are slower)
-
-GIT_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_AUTHOR_NAME": "tether test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "tether test", "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 
 # Lambda actions IAM cannot scope to a resource (the Lambda developer guide, "Resources
 # and conditions for Lambda actions"): they are authorized against "*".
@@ -291,33 +289,6 @@ class Proxy:
         self.thread.join(10)
 
 
-class Repo:
-    """A git repository in a temporary directory, changed only through the git CLI."""
-
-    def __init__(self, path):
-        self.path = path
-        self.git("init", "-q", "-b", "main", path, cwd=os.path.dirname(path))
-
-    def git(self, *args, cwd=None):
-        env = dict(os.environ, **GIT_ENV)
-        p = subprocess.run(["git", *args], cwd=cwd or self.path, env=env,
-                           capture_output=True, text=True)
-        if p.returncode != 0:
-            raise AssertionError("git %s: %s" % (" ".join(args), p.stderr))
-        return p.stdout.strip()
-
-    def write(self, rel, text):
-        full = os.path.join(self.path, rel)
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full, "w") as f:
-            f.write(text)
-
-    def commit(self, message):
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message)
-        return self.git("rev-parse", "HEAD")
-
-
 class IamPolicy(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tether-iam-test.")
@@ -330,7 +301,7 @@ class IamPolicy(unittest.TestCase):
         self.proxy = Proxy(self.emu.port).start()
         self.addCleanup(self.proxy.stop)
         self.lam = self.emu.client()
-        self.repo = Repo(os.path.join(self.tmp, "repo"))
+        self.repo = Repo(self.tmp)
         self.state = os.path.join(self.tmp, "state")
         self.ops = Operations()
 
