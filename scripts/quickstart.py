@@ -467,32 +467,36 @@ class Story:
             if r.get("trigger") == "drift":
                 why += "  (drift pass)"
             self.say("    %s  %-20s %-14s %-3s %s" % (r["time"][11:19], r["function"][:20],
-                                                     r["action"], r["outcome"], why[:70]))
+                                                     r["action"], r["outcome"], why[:62]))
         if len(shown) > limit:
             self.say("    ... %d more in state/manifests" % (len(shown) - limit))
         return shown
 
     # --- the story ----------------------------------------------------------------------
 
-    def step(self, n, title):
+    def step(self, n, title, why):
         self.say()
         self.say("== %d. %s" % (n, title))
+        self.say("  " + why)
 
     def story(self):
         self.say("tether quickstart: a GitOps deploy of seven Lambda functions, on the "
                  "bundled emulator")
         self.say("  work directory %s (log: quickstart.log)" % self.work)
 
-        self.step(0, "An account as the deploy scripts left it")
+        self.step(0, "An account as the deploy scripts left it",
+                  "Lambda here is tether-emulator, a local Lambda control plane, set up with "
+                  "botocore.")
         self.start_emulator()
         self.seed()
-        self.say("  tether-emulator on %s (pid %d): 7 functions on build %s," % (
-            self.endpoint, self.emu.pid, OLD))
-        self.say("  version 1 published and every alias on it; layers receipt-dynamo-dev:1-2,"
-                 " receipt-label-dev:1")
+        self.say("  tether-emulator on %s (pid %d)" % (self.endpoint, self.emu.pid))
+        self.say("  7 functions on build %s, version 1 published, every alias on it;" % OLD)
+        self.say("  layers receipt-dynamo-dev:1-2 and receipt-label-dev:1")
         view = self.show_live(NAMES)
 
-        self.step(1, "Deploy by commit: examples/ in a git repository, environment dev")
+        self.step(1, "Deploy by commit: examples/ in a git repository, environment dev",
+                  "tether reads the commit, compares it with Lambda, and converges every "
+                  "function that differs.")
         self.make_repo()
         c1 = self.head()
         self.write_config()
@@ -516,8 +520,8 @@ class Story:
             self.check(r["outcome"] == "ok", "manifest: %s %s %s" % (
                 r["function"], r["action"], r.get("error")))
             counts[r["action"]] = counts.get(r["action"], 0) + 1
-        self.say("  manifest: %d records, %s" % (len(recs), ", ".join(
-            "%s %d" % kv for kv in sorted(counts.items()))))
+        self.say("  manifest: %d records, one per action:" % len(recs))
+        self.say("    " + ", ".join("%s %d" % kv for kv in sorted(counts.items())))
         self.say("  %s's canary, from the manifest:" % API)
         self.show_records([r for r in recs if r["action"] in (
             "smoke_test", "publish", "update_alias", "canary_check")], only={API})
@@ -525,7 +529,9 @@ class Story:
                  if r["function"] == API and r["action"] == "update_alias"]
         self.check(steps == ["1+2@10%", "1+2@50%", "2"], "%s canary steps %s" % (API, steps))
 
-        self.step(2, "Image bump with a canary: %s goes to build %s" % (API, API_BUILD))
+        self.step(2, "Image bump with a canary: %s goes to build %s" % (API, API_BUILD),
+                  "One line changes in git; live moves 10 %, then 50 %, then all, checked "
+                  "at each step.")
         before = self.mutations()
         self.edit(API_FILE, "report-telegram-api:20250601-101010-1b2c3d4e",
                   "report-telegram-api:" + API_BUILD)
@@ -554,7 +560,8 @@ class Story:
         self.check([r["function"] for r in recs if r["action"] == "publish"] == [API],
                    "only %s is published" % API)
 
-        self.step(3, "Rollback: git revert, one alias move and no new version")
+        self.step(3, "Rollback: git revert, one alias move and no new version",
+                  "The reverted spec's digest names the version that already holds it.")
         view = self.live_view([API])
         before = self.mutations()
         self.git("revert", "--no-edit", "HEAD", show="git revert --no-edit HEAD")
@@ -572,7 +579,9 @@ class Story:
         self.say("  mutating Lambda calls for the rollback: UpdateAlias 1 (no PublishVersion,"
                  " no UpdateFunctionCode)")
 
-        self.step(4, "Drift: someone moves an alias by hand, tether moves it back")
+        self.step(4, "Drift: someone moves an alias by hand, tether moves it back",
+                  "Git is the source of truth; a hand-made change is drift, corrected at the "
+                  "next drift pass.")
         self.run(["/usr/bin/aws", "--endpoint-url", self.endpoint, "lambda", "update-alias",
                   "--function-name", DRIFTED, "--name", "live", "--function-version", "1"],
                  show="aws lambda update-alias --function-name %s --name live "
@@ -596,7 +605,9 @@ class Story:
         self.say('  tether_drift_detections_total{function="%s",kind="alias"} %g' % (
             DRIFTED, n))
 
-        self.step(5, "A broken commit is refused; the last good one stays enforced")
+        self.step(5, "A broken commit is refused; the last good one stays enforced",
+                  "A typo in YAML must never reach Lambda: tether says where it is and "
+                  "changes nothing.")
         before = self.mutations()
         self.edit("functions/receipts.yaml", "memory: 512\ntimeout: 30\n",
                   "memory: 1024\n timeout: 30\n")
@@ -619,7 +630,9 @@ class Story:
         self.say("  still enforced: %s; no mutating Lambda call; "
                  'tether_commits_rejected_total{reason="invalid"} 1' % c3[:12])
 
-        self.step(6, "The fix deploys, and retain: 1 prunes the version it replaced")
+        self.step(6, "The fix deploys, and retain: 1 prunes the version it replaced",
+                  "dev keeps one unreferenced version; versions an alias uses are never "
+                  "deleted.")
         view = self.live_view([BROKEN])
         self.edit("functions/receipts.yaml", "memory: 1024\n timeout: 30\n",
                   "memory: 1024\ntimeout: 30\n")
@@ -638,7 +651,9 @@ class Story:
         cfg = self.lam.get_function_configuration(FunctionName=BROKEN, Qualifier="live")
         self.check(cfg["MemorySize"] == 1024, "live runs with %d MB" % cfg["MemorySize"])
 
-        self.step(7, "What tether says about it")
+        self.step(7, "What tether says about it",
+                  "Every action is in the append-only manifests; status compares them with "
+                  "Lambda.")
         p = self.tether("status", "--state-dir", self.state, "--endpoint", self.endpoint,
                         show="tether status --state-dir state")
         lines = p.stdout.splitlines()
