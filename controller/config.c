@@ -58,6 +58,9 @@ static void PRINTFLIKE(3, 4)
 	va_list ap;
 	char *msg;
 
+	/* Past the last diagnostic diags_add() drops it: do not format it. */
+	if (p->diags->truncated)
+		return;
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -238,7 +241,7 @@ check_keys(struct parse *p, const struct yamldoc_node *map, const char *prefix,
 			problem(p, k, "%s: merge keys (<<) are not supported", label);
 			continue;
 		}
-		near = suggest(k->str, keys, nkeys);
+		near = p->diags->truncated ? NULL : suggest(k->str, keys, nkeys);
 		if (prefix[0] == '\0' && near != NULL)
 			problem(p, k, "unknown key \"%s\"; did you mean \"%s\"?", k->str, near);
 		else if (prefix[0] == '\0')
@@ -1532,16 +1535,21 @@ read_config(const char *path, struct buf *out, struct diags *diags)
 	int fd, rc = -1, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
+	if (fd < 0 && errno == ENOENT) {
+		/* No file, no line to point at. */
 		diags_add(diags, DIAG_ERROR, "", 0, 0, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (fd < 0) {
+		diags_add(diags, DIAG_ERROR, path, 1, 1, "cannot open: %s", strerror(errno));
+		return -1;
+	}
 	if (fstat(fd, &st) != 0) {
-		diags_add(diags, DIAG_ERROR, "", 0, 0, "cannot stat %s: %s", path, strerror(errno));
+		diags_add(diags, DIAG_ERROR, path, 1, 1, "cannot stat: %s", strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		diags_add(diags, DIAG_ERROR, "", 0, 0, "%s is not a regular file", path);
+		diags_add(diags, DIAG_ERROR, path, 1, 1, "not a regular file");
 		goto out;
 	}
 	r = fdio_read_all(fd, out);
@@ -1551,7 +1559,7 @@ read_config(const char *path, struct buf *out, struct diags *diags)
 		goto out;
 	}
 	if (r != 0) {
-		diags_add(diags, DIAG_ERROR, "", 0, 0, "cannot read %s: %s", path, strerror(errno));
+		diags_add(diags, DIAG_ERROR, path, 1, 1, "cannot read: %s", strerror(errno));
 		goto out;
 	}
 	rc = 0;

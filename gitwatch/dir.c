@@ -2,7 +2,8 @@
  * source_read_dir(): the desired state from a directory, for `tether validate DIR`. The
  * same rule as the git reader (fileset_wants()), and the same refusals: symbolic links are
  * recorded, never followed; files over FILESET_FILE_MAX are recorded with their size and
- * never read past the cap.
+ * never read past the cap; a file that cannot be opened or read, and a directory deeper than
+ * FILESET_DEPTH_MAX, are recorded too, so the loader reports them at their path.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,9 +17,6 @@
 #include "common/fdio.h"
 #include "common/xmalloc.h"
 #include "gitwatch/source.h"
-
-/* Directories below the root the walk descends; deeper trees are refused. */
-#define DIR_DEPTH_MAX 32
 
 struct walk {
 	struct fileset *out;
@@ -54,11 +52,11 @@ read_regular(struct walk *w, const char *full, const char *rel)
 	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		/* Replaced by a link between lstat and open. */
-		if (errno == ELOOP) {
+		if (errno == ELOOP)
 			fileset_add_special(w->out, rel, FILESET_SYMLINK, 0);
-			return 0;
-		}
-		return err_set(w->err, ERR_FAIL, "cannot open %s: %s", full, strerror(errno));
+		else
+			fileset_add_unreadable(w->out, rel, errno);
+		return 0;
 	}
 	if (fstat(fd, &st) != 0) {
 		rc = err_set(w->err, ERR_FAIL, "cannot stat %s: %s", full, strerror(errno));
@@ -79,7 +77,7 @@ read_regular(struct walk *w, const char *full, const char *rel)
 		goto out;
 	}
 	if (r != 0) {
-		rc = err_set(w->err, ERR_FAIL, "cannot read %s: %s", full, strerror(errno));
+		fileset_add_unreadable(w->out, rel, errno);
 		goto out;
 	}
 	fileset_add(w->out, rel, b.data != NULL ? b.data : "", b.len);
@@ -112,6 +110,14 @@ visit(struct walk *w, const char *full, const char *rel, int depth)
 	if (lstat(full, &st) != 0)
 		return err_set(w->err, ERR_FAIL, "cannot stat %s: %s", full, strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
+		/* A directory where a desired file could be (environments/prod.yaml/) is
+		 * recorded, not skipped: the git reader does the same with a tree there. */
+		if (!wanted_dir(rel) && fileset_wants(rel)) {
+			if (count(w, rel) != 0)
+				return -1;
+			fileset_add_special(w->out, rel, FILESET_OTHER, 0);
+			return 0;
+		}
 		if (!wanted_dir(rel))
 			return 0;
 		/* A checked-out submodule (or a nested repository) has a .git entry; in a
@@ -121,6 +127,12 @@ visit(struct walk *w, const char *full, const char *rel, int depth)
 			if (count(w, rel) != 0)
 				return -1;
 			fileset_add_special(w->out, rel, FILESET_SUBMODULE, 0);
+			return 0;
+		}
+		if (depth + 1 > FILESET_DEPTH_MAX) {
+			if (count(w, rel) != 0)
+				return -1;
+			fileset_add_special(w->out, rel, FILESET_TOO_DEEP, 0);
 			return 0;
 		}
 		return walk_dir(w, full, rel, depth + 1);
@@ -155,10 +167,11 @@ walk_dir(struct walk *w, const char *full, const char *rel, int depth)
 	char *cfull, *crel;
 	int rc = 0;
 
-	if (depth > DIR_DEPTH_MAX)
-		return err_set(w->err, ERR_TOOBIG, "%s is nested more than %d directories deep",
-		    full, DIR_DEPTH_MAX);
 	d = opendir(full);
+	if (d == NULL && rel[0] != '\0') {
+		fileset_add_unreadable(w->out, rel, errno);
+		return 0;
+	}
 	if (d == NULL)
 		return err_set(w->err, ERR_FAIL, "cannot open %s: %s", full, strerror(errno));
 	for (;;) {

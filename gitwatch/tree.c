@@ -14,8 +14,10 @@
  *     functions/. Otherwise `functions -> elsewhere`, or a submodule named functions/team,
  *     would hide files and the loader would see an empty desired state instead of an
  *     error;
- *   - only trees that can hold desired files are walked: functions/ at any depth and
- *     environments/ itself.
+ *   - only trees that can hold desired files are walked: functions/ down to
+ *     FILESET_DEPTH_MAX (a deeper tree is recorded FILESET_TOO_DEEP) and environments/
+ *     itself; a tree whose path fileset_wants() accepts (environments/prod.yaml/) is
+ *     recorded FILESET_OTHER.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -929,8 +931,9 @@ add_blob(struct walk *w, const char *rel, const git_oid *id)
 	return 0;
 }
 
+/* Walk a tree whose path, prefix, has depth components ("" and 0 at the root). */
 static int
-walk_tree(struct walk *w, const git_tree *tree, const char *prefix)
+walk_tree(struct walk *w, const git_tree *tree, const char *prefix, int depth)
 {
 	const git_tree_entry *e;
 	git_tree *sub = NULL;
@@ -948,13 +951,20 @@ walk_tree(struct walk *w, const git_tree *tree, const char *prefix)
 		                        : xstrdup(git_tree_entry_name(e));
 		switch (mode) {
 		case GIT_FILEMODE_TREE:
+			/* A tree where a desired file could be (environments/prod.yaml/). */
+			if (!may_hold_desired(rel) && fileset_wants(rel))
+				fileset_add_special(w->out, rel, FILESET_OTHER, 0);
 			if (!may_hold_desired(rel))
 				break;
+			if (depth + 1 > FILESET_DEPTH_MAX) {
+				fileset_add_special(w->out, rel, FILESET_TOO_DEEP, 0);
+				break;
+			}
 			if (git_tree_lookup(&sub, w->repo, git_tree_entry_id(e)) != 0) {
 				rc = source_git_fail(w->err, ERR_FAIL, rel);
 				break;
 			}
-			rc = walk_tree(w, sub, rel);
+			rc = walk_tree(w, sub, rel, depth + 1);
 			git_tree_free(sub);
 			sub = NULL;
 			break;
@@ -1131,7 +1141,7 @@ source_read_git_auth(const char *repo, const char *ref, const char *path, const 
 		source_git_fail(err, ERR_FAIL, shown);
 		goto out;
 	}
-	rc = walk_tree(&w, tree, "");
+	rc = walk_tree(&w, tree, "", 0);
 	git_odb_free(w.odb);
 	if (rc != 0) {
 		rc = -1;

@@ -5,6 +5,67 @@
 #include "common/xmalloc.h"
 #include "reconcile/diag.h"
 
+/* Length of the UTF-8 sequence at s, or 0 when it is not one: overlong forms, surrogates,
+ * past U+10FFFF, or cut short (by the terminating NUL at the latest). */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * A copy of s that is one line of UTF-8 text a terminal shows as it is, whatever a file
+ * name or a quoted value holds: in a message line breaks become spaces; every other
+ * control character (C0, DEL, C1) and every byte that is not UTF-8 is written as \xNN.
+ */
+static char *
+printable(const char *s, bool message)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = xmalloc(strlen(s) * 4 + 1), *o = out;
+	size_t k, i;
+
+	while (*p != '\0') {
+		k = utf8_seq(p);
+		if (message && (*p == '\n' || *p == '\r')) {
+			*o++ = ' ';
+			p++;
+			continue;
+		}
+		if (k == 0 || *p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] < 0xa0)) {
+			for (i = 0; i < (k == 0 ? 1 : k); i++) {
+				snprintf(o, 5, "\\x%02x", p[i]);
+				o += 4;
+			}
+			p += k == 0 ? 1 : k;
+			continue;
+		}
+		memcpy(o, p, k);
+		o += k;
+		p += k;
+	}
+	*o = '\0';
+	return out;
+}
+
 static void
 push(struct diags *d, enum diag_severity severity, const char *path, int line, int col,
     char *message)
@@ -17,10 +78,11 @@ push(struct diags *d, enum diag_severity severity, const char *path, int line, i
 	}
 	x = &d->items[d->n++];
 	x->severity = severity;
-	x->path = xstrdup(path != NULL ? path : "");
+	x->path = printable(path != NULL ? path : "", false);
 	x->line = line;
 	x->col = col;
-	x->message = message;
+	x->message = printable(message, true);
+	free(message);
 	x->order = d->n - 1;
 	if (severity == DIAG_ERROR)
 		d->errors++;
@@ -33,7 +95,7 @@ diags_add(struct diags *d, enum diag_severity severity, const char *path, int li
     const char *fmt, ...)
 {
 	va_list ap;
-	char *msg, *p;
+	char *msg;
 
 	if (d->truncated)
 		return;
@@ -46,11 +108,6 @@ diags_add(struct diags *d, enum diag_severity severity, const char *path, int li
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	/* One line per diagnostic, whatever a message quotes. */
-	for (p = msg; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	}
 	push(d, severity, path, line, col, msg);
 }
 

@@ -44,6 +44,13 @@ struct diags {
 		NULL, 0, 0, 0, 0, false \
 	}
 
+/*
+ * Add a diagnostic (path NULL or "" when it is about no file). Path and message are stored
+ * as one printable line whatever a file name or a quoted value holds: line breaks in the
+ * message become spaces, other control characters and bytes that are not UTF-8 are written
+ * as \xNN. Past DIAGS_MAX the list is truncated and further calls do nothing: callers may
+ * check d->truncated to skip work whose only result would be a diagnostic.
+ */
 void diags_add(struct diags *d, enum diag_severity severity, const char *path, int line, int col,
     const char *fmt, ...) PRINTFLIKE(6, 7);
 /* Order by path, line, column, then insertion, so output is stable. */

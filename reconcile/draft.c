@@ -29,12 +29,14 @@ static void PRINTFLIKE(3, 4)
 	va_list ap;
 	char *msg;
 
+	p->d->errors++;
+	if (p->diags->truncated)
+		return;
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	diags_add(p->diags, DIAG_ERROR, p->path, at->line, at->col, "%s", msg);
 	free(msg);
-	p->d->errors++;
 }
 
 static void PRINTFLIKE(3, 4)
@@ -43,6 +45,8 @@ static void PRINTFLIKE(3, 4)
 	va_list ap;
 	char *msg;
 
+	if (p->diags->truncated)
+		return;
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -122,7 +126,13 @@ check_key(struct parse *p, const struct yamldoc_node *key, const char *label,
 		if (strcmp(key->str, keys[i]) == 0)
 			return true;
 	}
-	near = suggest(key->str, keys, nkeys);
+	if (strcmp(key->str, "<<") == 0) {
+		problem(
+		    p, key, "%s: merge keys (<<) are not supported; alias a whole value", label);
+		return false;
+	}
+	/* Past the last diagnostic, a suggestion is work nobody reads. */
+	near = p->diags->truncated ? NULL : suggest(key->str, keys, nkeys);
 	if (near != NULL)
 		problem(
 		    p, key, "%s: unknown key \"%s\"; did you mean \"%s\"?", label, key->str, near);
@@ -981,8 +991,11 @@ find_key(struct parse *p, const struct yamldoc_node *key)
 		if (!(keydefs[k].in & (1u << p->ctx)))
 			continue;
 		words[n++] = keydefs[k].name;
-		len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s%s",
-		    len > 0 ? ", " : "", keydefs[k].name);
+		/* The list only for a message that shows it: a file of unknown keys is
+		 * costly enough. */
+		if (i < nitems(keydefs))
+			len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s%s",
+			    len > 0 ? ", " : "", keydefs[k].name);
 	}
 	if (i < nitems(keydefs)) {
 		problem(p, key, "\"%s\" cannot be set in %s (allowed: %s)", key->str,
@@ -995,7 +1008,7 @@ find_key(struct parse *p, const struct yamldoc_node *key)
 		    "environment's defaults");
 		return -1;
 	}
-	near = suggest(key->str, words, n);
+	near = p->diags->truncated ? NULL : suggest(key->str, words, n);
 	if (near != NULL)
 		problem(p, key, "unknown key \"%s\"; did you mean \"%s\"?", key->str, near);
 	else

@@ -67,6 +67,16 @@ fileset_add_special(struct fileset *fs, const char *path, enum fileset_kind kind
 	f->len = size;
 }
 
+void
+fileset_add_unreadable(struct fileset *fs, const char *path, int errnum)
+{
+	struct fileset_file *f = grow(fs);
+
+	f->path = xstrdup(path);
+	f->kind = FILESET_UNREADABLE;
+	f->errnum = errnum;
+}
+
 static int
 cmp_path(const void *a, const void *b)
 {

@@ -10,6 +10,9 @@
 #include "reconcile/suggest.h"
 #include "reconcile/yamldoc.h"
 
+/* Unknown function names in overlays that get a "did you mean" (the rest get none). */
+#define LOAD_SUGGEST_MAX 10
+
 /* A function document, and what the loader learns about it. */
 struct decl {
 	struct draft d;
@@ -39,6 +42,9 @@ static void PRINTFLIKE(5, 6)
 	va_list ap;
 	char *msg;
 
+	/* Past the last diagnostic (diags_add() would drop it), formatting is wasted. */
+	if (l->diags->truncated)
+		return;
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -135,6 +141,13 @@ check_kind(struct loader *l, const char *path, const struct fileset_file *f)
 	case FILESET_TOO_BIG:
 		error_at(l, path, 1, 1, "file is %zu bytes, over the limit of %d", f->len,
 		    FILESET_FILE_MAX);
+		break;
+	case FILESET_TOO_DEEP:
+		error_at(l, path, 1, 1, "directories nested more than %d deep; not read",
+		    FILESET_DEPTH_MAX);
+		break;
+	case FILESET_UNREADABLE:
+		error_at(l, path, 1, 1, "cannot be read (%s)", strerror(f->errnum));
 		break;
 	case FILESET_OTHER:
 	default:
@@ -279,7 +292,7 @@ check_overlay_names(struct loader *l)
 	const char **names;
 	const char *key, *near;
 	const struct overlay_function *f;
-	size_t i, j, n = 0;
+	size_t i, j, n = 0, suggested = 0;
 
 	if (l->functions_unread)
 		return;
@@ -295,7 +308,9 @@ check_overlay_names(struct loader *l)
 			key = f->name;
 			if (n > 0 && bsearch(&key, names, n, sizeof(*names), cmp_name) != NULL)
 				continue;
-			near = suggest(f->name, names, n);
+			/* Each suggestion compares with every function: a few are helpful,
+			 * thousands would make the load quadratic in a hostile overlay. */
+			near = suggested++ < LOAD_SUGGEST_MAX ? suggest(f->name, names, n) : NULL;
 			if (near != NULL)
 				error_at(l, f->pos.path, f->pos.line, f->pos.col,
 				    "functions: \"%s\" names no function in functions/; did you "

@@ -56,7 +56,7 @@ struct builder {
 	struct anchor *anchors; /* open addressing, power-of-two size */
 	size_t nanchors;
 	size_t capanchors;
-	size_t nodes; /* in the current document */
+	size_t nodes; /* in the file: every node, alias and document */
 	struct yamldoc_node *root;
 	yaml_mark_t docstart;
 };
@@ -339,14 +339,20 @@ add_sat(size_t a, size_t b)
 	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
+static void
+too_many(struct builder *b, const yaml_mark_t *m)
+{
+	diags_add(b->diags, DIAG_ERROR, b->path, (int)m->line + 1, (int)m->column + 1,
+	    "more than %d nodes in one file", YAMLDOC_NODES_MAX);
+}
+
 static struct yamldoc_node *
 node_new(struct builder *b, enum yamldoc_kind kind, const yaml_mark_t *m)
 {
 	struct yamldoc_node *n;
 
 	if (++b->nodes > YAMLDOC_NODES_MAX) {
-		diags_add(b->diags, DIAG_ERROR, b->path, (int)m->line + 1, (int)m->column + 1,
-		    "more than %d nodes in one document", YAMLDOC_NODES_MAX);
+		too_many(b, m);
 		return NULL;
 	}
 	n = arena_alloc(b->y, sizeof(*n));
@@ -516,6 +522,12 @@ scalar(struct builder *b, const yaml_event_t *ev)
 		    YAMLDOC_SCALAR_MAX);
 		return -1;
 	}
+	/* A quoted "\0" or "\x00" escape: a C string would end there and hide the rest. */
+	if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length) != NULL) {
+		diags_add(b->diags, DIAG_ERROR, b->path, (int)ev->start_mark.line + 1,
+		    (int)ev->start_mark.column + 1, "a NUL character (\\0) in a scalar");
+		return -1;
+	}
 	if (scalar_type(b, ev, &type) != 0)
 		return -1;
 	n = node_new(b, YAMLDOC_SCALAR, &ev->start_mark);
@@ -546,8 +558,7 @@ alias(struct builder *b, const yaml_event_t *ev)
 		return -1;
 	}
 	if (++b->nodes > YAMLDOC_NODES_MAX) {
-		diags_add(b->diags, DIAG_ERROR, b->path, line, col,
-		    "more than %d nodes in one document", YAMLDOC_NODES_MAX);
+		too_many(b, &ev->start_mark);
 		return -1;
 	}
 	if (a->node->expanded > YAMLDOC_EXPANDED_MAX) {
@@ -558,15 +569,20 @@ alias(struct builder *b, const yaml_event_t *ev)
 	return attach(b, a->node);
 }
 
-static void
+/* A document costs what a node does (an empty one too), so "---" repeated is capped. */
+static int
 document_start(struct builder *b, const yaml_mark_t *start)
 {
+	if (++b->nodes > YAMLDOC_NODES_MAX) {
+		too_many(b, start);
+		return -1;
+	}
 	if (b->anchors != NULL)
 		memset(b->anchors, 0, b->capanchors * sizeof(*b->anchors));
 	b->nanchors = 0;
-	b->nodes = 0;
 	b->root = NULL;
 	b->docstart = *start;
+	return 0;
 }
 
 static void
@@ -623,8 +639,7 @@ event(struct builder *b, const yaml_event_t *ev, bool *done)
 		*done = true;
 		return 0;
 	case YAML_DOCUMENT_START_EVENT:
-		document_start(b, &ev->start_mark);
-		return 0;
+		return document_start(b, &ev->start_mark);
 	case YAML_DOCUMENT_END_EVENT:
 		document_end(b);
 		return 0;

@@ -1,7 +1,7 @@
 /*
  * YAML text -> a tree of nodes with 1-based positions, for the desired-state loader.
  * Built on libyaml's event API with hard caps, so a hostile file costs bounded time and
- * memory: nesting depth, nodes per document, scalar length, and an alias expansion budget.
+ * memory: nesting depth, nodes per file, scalar length, and an alias expansion budget.
  * Anchors and aliases are allowed; an alias is not copied but points at its anchored node
  * (the tree is a DAG), and every node knows how many nodes it stands for once expanded, so
  * a "billion laughs" document is refused as soon as that number passes the budget, without
@@ -16,7 +16,9 @@
 #include "reconcile/diag.h"
 
 #define YAMLDOC_DEPTH_MAX 64
-#define YAMLDOC_NODES_MAX 500000 /* per document, an alias counting as one */
+/* Nodes in one file, an alias or a document counting as one: what bounds the time a
+ * file takes to parse (tens of milliseconds at the cap). */
+#define YAMLDOC_NODES_MAX 30000
 #define YAMLDOC_SCALAR_MAX (64 * 1024)
 /* Nodes one document may stand for with every alias expanded. */
 #define YAMLDOC_EXPANDED_MAX 1000000

@@ -247,7 +247,7 @@ test_yamldoc__duplicate_keys_are_reported_not_fatal(void **state)
 static void
 test_yamldoc__caps(void **state)
 {
-	char *text, *big;
+	char *text, *big, want[128];
 	size_t n = YAMLDOC_SCALAR_MAX + 1;
 
 	(void)state;
@@ -261,7 +261,9 @@ test_yamldoc__caps(void **state)
 	free(text);
 	free(big);
 
-	/* Many nodes: a flow sequence of YAMLDOC_NODES_MAX one-character scalars. */
+	/* Many nodes: a flow sequence of YAMLDOC_NODES_MAX one-character scalars. With the
+	 * document and the sequence, scalar NODES_MAX - 1 (at column 2 (NODES_MAX - 1)) is
+	 * one too many. */
 	n = YAMLDOC_NODES_MAX;
 	big = malloc(2 * n + 8);
 	big[0] = '[';
@@ -272,9 +274,29 @@ test_yamldoc__caps(void **state)
 	big[2 * n] = ']';
 	big[2 * n + 1] = '\0';
 	text = parse_fail(big);
-	assert_string_equal(text, "t.yaml:1:1000000: more than 500000 nodes in one document\n");
+	snprintf(want, sizeof(want), "t.yaml:1:%d: more than %d nodes in one file\n",
+	    2 * (YAMLDOC_NODES_MAX - 1), YAMLDOC_NODES_MAX);
+	assert_string_equal(text, want);
 	free(text);
 	free(big);
+
+	/* The cap is per file: documents count, empty ones too ("---" and its null). */
+	n = YAMLDOC_NODES_MAX / 2 + 1;
+	big = malloc(4 * n + 1);
+	for (size_t i = 0; i < n; i++)
+		memcpy(big + 4 * i, "---\n", 4);
+	big[4 * n] = '\0';
+	text = parse_fail(big);
+	snprintf(want, sizeof(want), "t.yaml:%d:1: more than %d nodes in one file\n",
+	    YAMLDOC_NODES_MAX / 2 + 1, YAMLDOC_NODES_MAX);
+	assert_string_equal(text, want);
+	free(text);
+	free(big);
+
+	/* A NUL from an escape would cut the C string short: refused. */
+	text = parse_fail("a: \"x\\0y\"\nb: \"\\x00\"\n");
+	assert_string_equal(text, "t.yaml:1:4: a NUL character (\\0) in a scalar\n");
+	free(text);
 }
 
 int
