@@ -19,12 +19,14 @@ import subprocess
 import tempfile
 import time
 
+from timescale import scaled
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ACCESS_KEY = "test"
 SECRET_KEY = "test"
-START_TIMEOUT = 15.0  # seconds: ASan builds start slower
-STOP_TIMEOUT = 15.0
+START_TIMEOUT = scaled(15.0)  # seconds: ASan builds start slower, valgrind more so
+STOP_TIMEOUT = scaled(15.0)
 
 
 def _die_with_parent():
@@ -165,10 +167,12 @@ class Emulator:
 
     # -- plain HTTP ------------------------------------------------------------------
 
-    def request(self, method, path, body=None, headers=None, timeout=15.0):
+    def request(self, method, path, body=None, headers=None, timeout=None):
         """One unsigned request on a fresh connection. Returns (status, headers, body)."""
         if isinstance(body, str):
             body = body.encode()
+        if timeout is None:
+            timeout = scaled(15.0)
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
@@ -220,7 +224,7 @@ class Emulator:
     # -- botocore --------------------------------------------------------------------
 
     def client(self, access_key=ACCESS_KEY, secret_key=SECRET_KEY, token=None,
-               validate=True, region=REGION, read_timeout=15):
+               validate=True, region=REGION, read_timeout=None):
         """A botocore Lambda client for this emulator, with retries off so every error shows."""
         import botocore.session
         from botocore.config import Config
@@ -228,8 +232,8 @@ class Emulator:
         cfg = Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
             parameter_validation=validate,
-            connect_timeout=5,
-            read_timeout=read_timeout,
+            connect_timeout=scaled(5),
+            read_timeout=scaled(15) if read_timeout is None else read_timeout,
         )
         session = botocore.session.get_session()
         client = session.create_client(
@@ -259,7 +263,7 @@ def _read_port(path):
         return None
     # The file is complete once something accepts on the port.
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+        socket.create_connection(("127.0.0.1", port), timeout=scaled(1.0)).close()
     except OSError:
         return None
     return port

@@ -24,10 +24,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "integration", "apply"))
 
 from applylib import (  # noqa: E402
     GIT_ENV, REGION, ApplyCase, function_yaml, image, stop_process)
+from timescale import scaled  # noqa: E402
 
 GITHTTP = os.path.join(HERE, "..", "githttp.py")
 PYTHON = "/usr/bin/python3"
-START_TIMEOUT = 30.0
+START_TIMEOUT = 30.0  # seconds, before scaled() as every wait here
 
 
 def free_port():
@@ -37,8 +38,9 @@ def free_port():
 
 
 def wait_until(pred, timeout, period=0.05):
-    """pred() until it returns something true; that value, or None after timeout s."""
-    deadline = time.monotonic() + timeout
+    """pred() until it returns something true; that value, or None after timeout s
+    (scaled)."""
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         v = pred()
         if v:
@@ -106,7 +108,7 @@ class Daemon:
 
     def request(self, method, path, body=None, headers=None, timeout=10.0):
         host, port = self.addr.split(":")
-        c = http.client.HTTPConnection(host, int(port), timeout=timeout)
+        c = http.client.HTTPConnection(host, int(port), timeout=scaled(timeout))
         try:
             c.request(method, path, body=body, headers=headers or {})
             r = c.getresponse()
@@ -136,7 +138,7 @@ class Daemon:
             return pred(last["s"])
         if not wait_until(check, timeout, 0.05):
             self.test.fail("timed out after %.0fs waiting for %s\nstatus: %s\nlog:\n%s" % (
-                timeout, what, json.dumps(last.get("s"), indent=1)[:6000],
+                scaled(timeout), what, json.dumps(last.get("s"), indent=1)[:6000],
                 self.text()[-8000:]))
         return last["s"]
 

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -23,6 +22,7 @@ import unittest
 import zipfile
 
 from emulator import ACCESS_KEY, SECRET_KEY, Emulator
+from timescale import scaled
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 ROLE = "arn:aws:iam::123456789012:role/lambda-exec"
@@ -224,7 +224,7 @@ class AliasWatcher:
 
     def wait_for(self, pred, timeout):
         """Wait until some recorded state satisfies pred; returns it, or None."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while time.monotonic() < deadline:
             for s in list(self.states):
                 if pred(s):
@@ -291,7 +291,7 @@ class ApplyCase(unittest.TestCase):
 
     def tether(self, *args, timeout=TETHER_TIMEOUT):
         return subprocess.run(self.tether_argv(*args), env=self.tether_env(), cwd=self.tmp,
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=scaled(timeout))
 
     def apply_argv(self, *args, ref=None):
         argv = ["apply", "--repo", self.repo.path, "--state-dir", self.state]
@@ -516,6 +516,7 @@ class ApplyCase(unittest.TestCase):
 def stop_process(test, proc, sig, timeout=15.0):
     """Send sig to proc (by its PID) and wait; fails the test if it does not exit."""
     proc.send_signal(sig)
+    timeout = scaled(timeout)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -10,6 +10,7 @@ import time
 
 from applylib import (CANARY_MARK, AliasWatcher, ApplyCase, function_yaml, image, main,
                       parse_summary, stop_process)
+from timescale import scaled
 
 W1, W2 = image("web", "1.0.1"), image("web", "1.0.2")
 INTERVAL = 2
@@ -213,7 +214,7 @@ class CanaryRestart(ApplyCase):
         self.assertLess(restart, at1 + interval, "the step was due before the restart")
         t50 = self.finish(watch, d2, at1, interval, at1)
         # Promptly once due (finish() checked that it was not before).
-        self.assertLess(t50, at1 + interval + 2.5, watch.states)
+        self.assertLess(t50, at1 + interval + scaled(2.5), watch.states)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import urllib.parse
 import zipfile
 
 from emulator import ACCESS_KEY, ACCOUNT, REGION, SECRET_KEY, Emulator
+from timescale import scaled
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apply"))
 from applylib import Repo  # noqa: E402
@@ -43,7 +44,10 @@ WORKER_ROLE = "arn:aws:iam::%s:role/worker-exec" % ACCOUNT
 FN = "arn:aws:lambda:%s:%s:function:" % (REGION, ACCOUNT)
 LAYER = "arn:aws:lambda:%s:%s:layer:shared:1" % (REGION, ACCOUNT)
 BUCKET = "tether-test-code"
-TIMEOUT = 120.0  # seconds for one tether run (ASan builds are slower)
+TIMEOUT = scaled(120.0)  # seconds for one tether run (ASan builds are slower)
+# The canary's step. Its check runs even when the step is found already due (a slow
+# machine): the policy must cover the Invoke of the version either way.
+INTERVAL = int(scaled(1))
 
 # Lambda actions IAM cannot scope to a resource (the Lambda developer guide, "Resources
 # and conditions for Lambda actions"): they are authorized against "*".
@@ -72,7 +76,7 @@ def api_yaml(tag, memory):
             "aliases:\n"
             "  live:\n"
             "    version: current\n"
-            "    traffic: {steps: [50], interval: 1s}\n" % (ECR, tag, ROLE, memory))
+            "    traffic: {steps: [50], interval: %ds}\n" % (ECR, tag, ROLE, memory, INTERVAL))
 
 
 WORKER_YAML = ("function: %sworker\n"
@@ -236,7 +240,7 @@ class Proxy:
                     reused = getattr(self, "upstream", None) is not None
                     if not reused:
                         self.upstream = http.client.HTTPConnection(
-                            "127.0.0.1", upstream_port, timeout=60)
+                            "127.0.0.1", upstream_port, timeout=scaled(60))
                     try:
                         self.upstream.request(self.command, self.path, body=body or None,
                                               headers=headers)

@@ -30,6 +30,7 @@
 #include "common/crypto.h"
 #include "common/xmalloc.h"
 #include "tests/lib/emuproc.h"
+#include "tests/lib/timescale.h"
 
 #define ROLE "arn:aws:iam::123456789012:role/itest"
 #define IMAGE "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"
@@ -842,8 +843,11 @@ test_lambda_itest__pagination(void **state)
 static void
 test_lambda_itest__waiters(void **state)
 {
-	static const char *const args[] = {"--create-delay-ms", "300", "--update-delay-ms", "400"};
-	struct itx *x = itx_start(args, nitems(args), false);
+	/* The windows widen under valgrind (timescale.h): polling must still see Pending. */
+	double scale = timescale_factor();
+	char create_ms[32], update_ms[32];
+	const char *args[] = {"--create-delay-ms", create_ms, "--update-delay-ms", update_ms};
+	struct itx *x;
 	struct lambda_create_function in = LAMBDA_CREATE_FUNCTION_INIT;
 	struct lambda_update_config cfg = LAMBDA_UPDATE_CONFIG_INIT;
 	struct lambda_wait_opts wo = LAMBDA_WAIT_OPTS_INIT;
@@ -851,6 +855,9 @@ test_lambda_itest__waiters(void **state)
 	double t0;
 
 	(void)state;
+	snprintf(create_ms, sizeof(create_ms), "%.0f", 300 * scale);
+	snprintf(update_ms, sizeof(update_ms), "%.0f", 400 * scale);
+	x = itx_start(args, nitems(args), false);
 	in.name = "wait-fn";
 	in.role = ROLE;
 	in.code.image_uri = IMAGE ":1";
@@ -862,7 +869,7 @@ test_lambda_itest__waiters(void **state)
 	EXPECT_OK(&r);
 	assert_int_equal(r.fn.state, LAMBDA_STATE_ACTIVE);
 	/* Settled within a poll interval of the 300 ms window. */
-	assert_true(ev_time() - t0 < 1.5);
+	assert_true(ev_time() - t0 < 1.5 * scale);
 	assert_true(stats_op(x, "GetFunction") >= 2);
 
 	/* A wait that runs out of time ends with ERR_TRANSIENT, not a hang. */
