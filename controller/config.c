@@ -1588,9 +1588,9 @@ set_defaults(struct config *c)
 }
 
 int
-config_load(const char *path, struct config *out, struct diags *diags)
+config_parse(
+    const char *path, const char *text, size_t len, struct config *out, struct diags *diags)
 {
-	struct buf text = BUF_INIT(CONFIG_FILE_MAX);
 	const struct yamldoc_doc *doc;
 	struct yamldoc *y = NULL;
 	size_t before = diags->errors;
@@ -1607,9 +1607,12 @@ config_load(const char *path, struct config *out, struct diags *diags)
 	if (out->dir == NULL)
 		goto out;
 	set_defaults(out);
-	if (read_config(path, &text, diags) != 0)
+	if (len > CONFIG_FILE_MAX) {
+		diags_add(diags, DIAG_ERROR, path, 1, 1, "the file is over the limit of %d bytes",
+		    CONFIG_FILE_MAX);
 		goto out;
-	if (yamldoc_parse(&y, text.data != NULL ? text.data : "", text.len, path, diags) != 0)
+	}
+	if (yamldoc_parse(&y, text != NULL ? text : "", len, path, diags) != 0)
 		goto out;
 	if (yamldoc_count(y) > 1) {
 		doc = yamldoc_get(y, 1);
@@ -1634,9 +1637,24 @@ config_load(const char *path, struct config *out, struct diags *diags)
 		rc = 0;
 out:
 	yamldoc_free(y);
-	buf_free(&text);
 	if (rc != 0)
 		config_free(out);
+	return rc;
+}
+
+int
+config_load(const char *path, struct config *out, struct diags *diags)
+{
+	struct buf text = BUF_INIT(CONFIG_FILE_MAX);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (read_config(path, &text, diags) != 0) {
+		buf_free(&text);
+		return -1;
+	}
+	rc = config_parse(path, text.data, text.len, out, diags);
+	buf_free(&text);
 	return rc;
 }
 

@@ -165,6 +165,14 @@ struct config {
  * (release with config_free()), or -1 when there is any error, with *out zeroed.
  */
 int config_load(const char *path, struct config *out, struct diags *diags);
+/*
+ * config_load() on text (len bytes; need not be NUL-terminated) as the content of the file
+ * at path, which is not read: path names it in diagnostics and its directory is where
+ * relative paths start. The files the config names are checked and its secrets read as
+ * config_load() does. Same results.
+ */
+int config_parse(
+    const char *path, const char *text, size_t len, struct config *out, struct diags *diags);
 /* Release what c holds and zero it. NULL is fine. */
 void config_free(struct config *c);
 /*

@@ -952,52 +952,39 @@ out:
 }
 
 int
-allowed_signers_load(struct allowed_signers **out, const char *path, struct err *err)
+allowed_signers_parse(
+    struct allowed_signers **out, const char *path, const char *data, size_t len, struct err *err)
 {
-	struct buf data = BUF_INIT(ALLOWED_SIGNERS_FILE_MAX);
 	struct allowed_signers *a = NULL;
 	struct errlist el;
 	const char *p, *end, *nl;
 	char *line;
-	size_t lineno = 0, len;
-	int fd, rc = -1, rrc;
+	size_t lineno = 0, n;
+	int rc = -1;
 
 	*out = NULL;
 	memset(&el, 0, sizeof(el));
 	el.path = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		rc = err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL, "%s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	rrc = fdio_read_all(fd, &data);
-	if (rrc == ERR_TOOBIG) {
-		rc = err_set(
+	if (len > ALLOWED_SIGNERS_FILE_MAX)
+		return err_set(
 		    err, ERR_TOOBIG, "%s: larger than %d bytes", path, ALLOWED_SIGNERS_FILE_MAX);
-		goto out;
-	}
-	if (rrc != 0) {
-		rc = err_set(err, ERR_FAIL, "%s: %s", path, strerror(errno));
-		goto out;
-	}
 	a = xcalloc(1, sizeof(*a));
 	a->path = xstrdup(path);
-	p = data.data != NULL ? data.data : "";
-	end = p + data.len;
+	p = data != NULL ? data : "";
+	end = p + len;
 	while (p < end) {
 		lineno++;
 		nl = memchr(p, '\n', (size_t)(end - p));
-		len = (size_t)((nl != NULL ? nl : end) - p);
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
-		if (memchr(p, '\0', len) != NULL) {
-			errlist_add(&el, lineno, col(p, memchr(p, '\0', len)), "a NUL byte");
-		} else if (len > ALLOWED_SIGNERS_LINE_MAX) {
+		n = (size_t)((nl != NULL ? nl : end) - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (memchr(p, '\0', n) != NULL) {
+			errlist_add(&el, lineno, col(p, memchr(p, '\0', n)), "a NUL byte");
+		} else if (n > ALLOWED_SIGNERS_LINE_MAX) {
 			errlist_add(
 			    &el, lineno, 1, "line longer than %d bytes", ALLOWED_SIGNERS_LINE_MAX);
 		} else {
-			line = xstrndup(p, len);
+			line = xstrndup(p, n);
 			parse_line(a, &el, line, lineno);
 			free(line);
 		}
@@ -1015,10 +1002,38 @@ allowed_signers_load(struct allowed_signers **out, const char *path, struct err 
 	a = NULL;
 	rc = 0;
 out:
+	allowed_signers_free(a);
+	return rc;
+}
+
+int
+allowed_signers_load(struct allowed_signers **out, const char *path, struct err *err)
+{
+	struct buf data = BUF_INIT(ALLOWED_SIGNERS_FILE_MAX);
+	int fd, rc = -1, rrc;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		rc = err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL, "%s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rrc = fdio_read_all(fd, &data);
+	if (rrc == ERR_TOOBIG) {
+		rc = err_set(
+		    err, ERR_TOOBIG, "%s: larger than %d bytes", path, ALLOWED_SIGNERS_FILE_MAX);
+		goto out;
+	}
+	if (rrc != 0) {
+		rc = err_set(err, ERR_FAIL, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = allowed_signers_parse(out, path, data.data, data.len, err);
+out:
 	if (fd >= 0)
 		close(fd);
 	buf_free(&data);
-	allowed_signers_free(a);
 	return rc;
 }
 
@@ -1465,6 +1480,62 @@ split_commit(const unsigned char *d, size_t n, struct buf *sig, unsigned char **
 	return 0;
 }
 
+/* Split, dearmor and verify a raw commit object signed at time t; sets v. */
+static void
+verify_object(
+    const struct allowed_signers *a, const unsigned char *d, size_t n, int64_t t, struct verdict *v)
+{
+	struct buf sig = BUF_INIT(SIGVERIFY_SIGNATURE_MAX);
+	unsigned char *payload = NULL, *blob = NULL;
+	size_t plen = 0, bloblen = 0;
+
+	if (n > SIGVERIFY_COMMIT_MAX) {
+		verdict_set(v, SIGVERIFY_UNSUPPORTED,
+		    "a commit object of %zu bytes, over the %d-byte limit", n,
+		    SIGVERIFY_COMMIT_MAX);
+		goto out;
+	}
+	if (split_commit(d, n, &sig, &payload, &plen, v) != 0)
+		goto out;
+	if (dearmor(sig.data, sig.len, &blob, &bloblen, v) != 0)
+		goto out;
+	verify_blob(a, blob, bloblen, payload, plen, t, v);
+out:
+	free(blob);
+	free(payload);
+	buf_free(&sig);
+}
+
+/* Hand the verdict's strings over as sigverify_commit() documents, and free the rest. */
+static void
+verdict_take(struct verdict *v, enum sigverify_result *result, char **signer, char **why)
+{
+	*result = v->result;
+	if (v->result == SIGVERIFY_GOOD || v->result == SIGVERIFY_UNKNOWN_KEY) {
+		*signer = v->signer;
+		v->signer = NULL;
+	}
+	if (v->result != SIGVERIFY_GOOD) {
+		*why = v->why;
+		v->why = NULL;
+	}
+}
+
+void
+sigverify_commit_object(const struct allowed_signers *a, const void *commit, size_t n,
+    int64_t committer_time, enum sigverify_result *result, char **signer, char **why)
+{
+	struct verdict v = {SIGVERIFY_BAD, NULL, NULL};
+
+	assert(a != NULL && (commit != NULL || n == 0));
+	*signer = NULL;
+	*why = NULL;
+	verify_object(a, commit, n, committer_time, &v);
+	verdict_take(&v, result, signer, why);
+	free(v.signer);
+	free(v.why);
+}
+
 static bool
 is_full_hex_id(const char *id)
 {
@@ -1486,10 +1557,8 @@ sigverify_commit(const struct allowed_signers *a, const char *repo_path, const c
 	git_commit *commit = NULL;
 	git_object_t type;
 	git_oid oid, check;
-	size_t size, plen = 0, bloblen = 0;
-	struct buf sig = BUF_INIT(SIGVERIFY_SIGNATURE_MAX);
+	size_t size;
 	struct verdict v = {SIGVERIFY_BAD, NULL, NULL};
-	unsigned char *payload = NULL, *blob = NULL;
 	int64_t t;
 	int rc = -1, grc;
 
@@ -1546,29 +1615,12 @@ sigverify_commit(const struct allowed_signers *a, const char *repo_path, const c
 	}
 	t = (int64_t)git_commit_committer(commit)->when.time;
 	rc = 0;
-	if (split_commit(
-	        git_odb_object_data(obj), git_odb_object_size(obj), &sig, &payload, &plen, &v) != 0)
-		goto out;
-	if (dearmor(sig.data, sig.len, &blob, &bloblen, &v) != 0)
-		goto out;
-	verify_blob(a, blob, bloblen, payload, plen, t, &v);
+	verify_object(a, git_odb_object_data(obj), git_odb_object_size(obj), t, &v);
 out:
-	if (rc == 0) {
-		*result = v.result;
-		if (v.result == SIGVERIFY_GOOD || v.result == SIGVERIFY_UNKNOWN_KEY) {
-			*signer = v.signer;
-			v.signer = NULL;
-		}
-		if (v.result != SIGVERIFY_GOOD) {
-			*why = v.why;
-			v.why = NULL;
-		}
-	}
+	if (rc == 0)
+		verdict_take(&v, result, signer, why);
 	free(v.signer);
 	free(v.why);
-	free(blob);
-	free(payload);
-	buf_free(&sig);
 	git_commit_free(commit);
 	git_odb_object_free(obj);
 	git_odb_free(odb);

@@ -13,6 +13,7 @@
 #define TETHER_GITWATCH_SIGVERIFY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -49,6 +50,13 @@ struct allowed_signers;
  * signature). *out belongs to the caller: allowed_signers_free().
  */
 int allowed_signers_load(struct allowed_signers **out, const char *path, struct err *err);
+/*
+ * allowed_signers_load() on the file's content, data (len bytes, not NUL-terminated; NULL
+ * when len is 0), as read from path (only used in messages). Same results and errors, but
+ * for ERR_NOTFOUND and ERR_FAIL: nothing is read.
+ */
+int allowed_signers_parse(
+    struct allowed_signers **out, const char *path, const char *data, size_t len, struct err *err);
 /* How many entries (key lines) were loaded. */
 size_t allowed_signers_count(const struct allowed_signers *a);
 void allowed_signers_free(struct allowed_signers *a);
@@ -106,5 +114,13 @@ char *sigverify_fingerprint(const void *blob, size_t n);
 
 int sigverify_commit(const struct allowed_signers *a, const char *repo_path, const char *id,
     enum sigverify_result *result, char **signer, char **why, struct err *err);
+/*
+ * What sigverify_commit() concludes about a raw commit object already read and checked
+ * against its id (n bytes, the object's content without git's "commit <size>" header)
+ * whose committer time is committer_time (epoch seconds): the same *result, *signer and
+ * *why, with the same ownership. No I/O; it cannot fail.
+ */
+void sigverify_commit_object(const struct allowed_signers *a, const void *commit, size_t n,
+    int64_t committer_time, enum sigverify_result *result, char **signer, char **why);
 
 #endif
