@@ -1265,15 +1265,10 @@ delete_cb(const struct err *e, void *arg)
 		 * created since the observation): skip it, never abort. */
 		f->skipped = xreallocarray(f->skipped, f->nskipped + 1, sizeof(*f->skipped));
 		f->skipped[f->nskipped++] = a->version;
-		if (record(f, "delete_version", a->why, NULL, rid, "skipped", e) != 0) {
+		if (record(f, "delete_version", a->why, NULL, rid, "skipped", e) != 0)
 			fn_fail(f, "cannot write the manifest");
-		} else {
-			f->ai++;
-			if (f->ai < f->step.n)
-				fn_act(f);
-			else
-				kick_later(f);
-		}
+		else
+			advance(f);
 		free(rid);
 		return;
 	}
@@ -1317,6 +1312,20 @@ canary_invoke_cb(const struct lambda_invoke_result *res, const struct err *e, vo
 	struct err cerr = ERR_INIT;
 
 	f->call = NULL;
+	if (e != NULL && (e->code == ERR_TRANSIENT || e->code == ERR_THROTTLED)) {
+		/* Lambda could not be asked (5xx, throttled, no answer, after the retries): that
+		 * says nothing about the version. The canary stays at its step, and the next run
+		 * checks again; quarantining would block the digest until git changes. */
+		if (record(f, "canary_check", "canary check could not run", NULL, rid, "failed",
+		        e) != 0)
+			fn_fail(f, "cannot write the manifest");
+		else
+			fn_fail(f,
+			    "canary check could not run: %s%s%s; the canary stays at its step",
+			    e->type, e->type[0] != '\0' ? ": " : "", e->message);
+		free(rid);
+		return;
+	}
 	if (e != NULL)
 		why = xasprintf("invoke failed: %s", e->message);
 	else

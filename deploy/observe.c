@@ -98,6 +98,7 @@ static void schedule(struct observe *o);
 static void step_aliases(struct fnobs *f);
 static void step_versions(struct fnobs *f);
 static void step_after_versions(struct fnobs *f);
+static void step_all_versions(struct fnobs *f, const char *why);
 
 static void
 fnobs_set_state(struct fnobs *f, enum fnobs_state state, const char *why)
@@ -503,6 +504,26 @@ latest_cb(const struct lambda_function *fn, const struct err *e, void *arg)
 	step_refs(f, true);
 }
 
+/*
+ * Whether $LATEST holds code that no known version has while not every version is known:
+ * only the complete list tells what a rollback left there (another tether version's code)
+ * from a change by hand (docs/plan.md, step 5).
+ */
+static bool
+latest_unexplained(const struct fnobs *f)
+{
+	const struct obs_function *fn = &f->res->fn;
+	size_t i;
+
+	if (fn->versions_listed || fn->latest.code_sha256 == NULL)
+		return false;
+	for (i = 0; i < fn->nversions; i++)
+		if (fn->versions[i].code_sha256 != NULL &&
+		    strcmp(fn->versions[i].code_sha256, fn->latest.code_sha256) == 0)
+			return false;
+	return true;
+}
+
 static void
 step_after_versions(struct fnobs *f)
 {
@@ -510,6 +531,10 @@ step_after_versions(struct fnobs *f)
 	struct err e = ERR_INIT;
 
 	if (obs_version_with_digest(&f->res->fn, f->digest) != NULL) {
+		if (latest_unexplained(f)) {
+			step_all_versions(f, "$LATEST holds code no named version has");
+			return;
+		}
 		step_refs(f, false);
 		return;
 	}

@@ -1085,6 +1085,8 @@ server_free(struct server *srv)
 		d = srv->delayed;
 		srv->delayed = d->next;
 		ev_timer_stop(srv->loop, &d->timer);
+		/* Counted, never answered, the model never ran: like a reset, for the log. */
+		access_log(srv, d->op, 0, d->request_id);
 		free(d);
 	}
 	httpd_free(srv->httpd);

@@ -242,6 +242,27 @@ class AliasWatcher:
         return out
 
 
+def manifest_lines(path):
+    """Each line of a manifest file as (number, record, raw, unterminated): record is the
+    line's JSON object or None, unterminated that it is the last line and has no newline
+    (what a kill in the middle of a write leaves)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = data.split(b"\n")
+    complete = data.endswith(b"\n")
+    if complete:
+        lines.pop()
+    out = []
+    for i, line in enumerate(lines, 1):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            rec = None
+        out.append((i, rec if isinstance(rec, dict) else None, line,
+                    i == len(lines) and not complete))
+    return out
+
+
 class ApplyCase(unittest.TestCase):
     """Per test: a temporary directory (removed), a git repository in it, a state directory,
     and an emulator process (stopped by PID; it must exit 0)."""
