@@ -87,8 +87,11 @@ struct fn {
 	struct lambda_call *call;
 	ev_timer kick;   /* deferred work, from the loop */
 	ev_timer canary; /* a canary step's interval */
-	uint64_t t0;     /* when the current action started (monotonic ms) */
-	long *skipped;   /* versions whose delete Lambda refused (409) this run */
+	/* The alias whose step the canary check in flight ends, and the version it routes to. */
+	char check[129]; /* Lambda's alias names are at most 128 characters */
+	char check_version[24];
+	uint64_t t0;   /* when the current action started (monotonic ms) */
+	long *skipped; /* versions whose delete Lambda refused (409) this run */
 	size_t nskipped;
 	char *detail_done; /* what was done, for the summary: "image :v1 -> :v2; published 7" */
 	/* The manifest's "before" side of the action in flight. */
@@ -1303,6 +1306,23 @@ act_delete(struct fn *f, const struct plan_action *a, struct err *err)
 
 /* --- canary ----------------------------------------------------------------------------- */
 
+/* The check of the alias in f->check passed: the planner may end its step. The mark lives
+ * on the observation, so a new step (the alias updated) or a fresh observation (another
+ * run) starts unchecked. */
+static void
+mark_checked(struct fn *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->res->fn.naliases; i++) {
+		struct obs_alias *a = &f->res->fn.aliases[i];
+
+		if (strcmp(a->name, f->check) == 0 && a->has_canary && a->routing_version != NULL &&
+		    strcmp(a->routing_version, f->check_version) == 0)
+			a->canary.checked = true;
+	}
+}
+
 static void
 canary_invoke_cb(const struct lambda_invoke_result *res, const struct err *e, void *arg)
 {
@@ -1333,6 +1353,7 @@ canary_invoke_cb(const struct lambda_invoke_result *res, const struct err *e, vo
 	if (why == NULL) {
 		record(f, "canary_check", "canary check passed", NULL, rid, "ok", NULL);
 		free(rid);
+		mark_checked(f);
 		fn_plan(f);
 		return;
 	}
@@ -1361,9 +1382,13 @@ canary_due_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (i = 0; i < f->step.n; i++)
-		if (f->step.actions[i].kind == PLAN_WAIT_CANARY)
-			a = &f->step.actions[i];
+	/* The wait that ended: the earliest (another alias's may still run). */
+	for (i = 0; i < f->step.n; i++) {
+		const struct plan_action *x = &f->step.actions[i];
+
+		if (x->kind == PLAN_WAIT_CANARY && (a == NULL || x->until < a->until))
+			a = x;
+	}
 	if (a == NULL || !f->want->has_smoke_test || a->routing_version <= 0) {
 		fn_plan(f);
 		return;
@@ -1374,6 +1399,8 @@ canary_due_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	in.payload = f->want->smoke_test.payload;
 	in.payload_len = strlen(f->want->smoke_test.payload);
 	before_alias(f, a->alias);
+	snprintf(f->check, sizeof(f->check), "%s", a->alias);
+	snprintf(f->check_version, sizeof(f->check_version), "%s", q);
 	f->t0 = timeutil_mono_ms();
 	if (lambda_client_invoke(f->c->lambda, f->id, &in, canary_invoke_cb, f, &f->call, &err) !=
 	    0)

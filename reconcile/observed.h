@@ -63,6 +63,10 @@ struct obs_canary {
 	int nsteps;
 	long started; /* epoch seconds the step started */
 	long stable;  /* the version traffic comes from */
+	/* The step's check (the smoke test on the routed version) passed. Never on the wire:
+	 * the executor sets it when its check passes, the plan simulation when it plans one. A
+	 * step that is due is promoted only once it holds (when a smoke test is declared). */
+	bool checked;
 };
 
 struct obs_alias {

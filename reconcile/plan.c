@@ -778,15 +778,22 @@ aliases(struct planner *pl)
 				continue;
 			}
 			due = a->canary.started + sa->interval;
-			if (pl->ctx->now < due) {
+			/* A step found due without its check (tether was down, busy or slow through
+			 * the interval, or the check could not run) is checked now, not promoted
+			 * blind: the wait is over and the executor checks at once. */
+			if (pl->ctx->now < due || (w->has_smoke_test && !a->canary.checked)) {
 				x = alias_action(pl, PLAN_WAIT_CANARY, sa, a, primary);
 				x->routing_version = vout(pl, target);
 				x->routing_weight = a->routing_weight;
 				x->until = due;
 				timeutil_iso8601((time_t)due, iso);
 				vname(pl, target, to);
-				x->why = xasprintf("%s: canary step %d/%zu at %d%% to %s until %s",
-				    sa->name, k, sa->nsteps, sa->steps[k - 1], to, iso);
+				x->why =
+				    xasprintf(pl->ctx->now < due
+				                  ? "%s: canary step %d/%zu at %d%% to %s until %s"
+				                  : "%s: canary step %d/%zu at %d%% to %s was due "
+				                    "at %s: check it now",
+				        sa->name, k, sa->nsteps, sa->steps[k - 1], to, iso);
 				continue;
 			}
 			if ((size_t)k < sa->nsteps)
@@ -1203,6 +1210,17 @@ sim_delete(struct sim *s, long number)
 	}
 }
 
+/* A canary wait is planned to end with a passing check (a failing one blocks). */
+static void
+sim_checked(struct sim *s, const char *alias)
+{
+	size_t i;
+
+	for (i = 0; i < s->f.naliases; i++)
+		if (strcmp(s->f.aliases[i].name, alias) == 0)
+			s->f.aliases[i].canary.checked = true;
+}
+
 /* Apply one action's expected effect. */
 static void
 sim_apply(struct sim *s, const struct plan_action *a)
@@ -1248,8 +1266,10 @@ sim_apply(struct sim *s, const struct plan_action *a)
 	case PLAN_DELETE_VERSION:
 		sim_delete(s, vin(s, a->version));
 		break;
-	case PLAN_SMOKE_TEST:
 	case PLAN_WAIT_CANARY: /* time moves once the whole step is applied */
+		sim_checked(s, a->alias);
+		break;
+	case PLAN_SMOKE_TEST:
 	case PLAN_BLOCKED:
 		break;
 	}

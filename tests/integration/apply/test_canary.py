@@ -144,14 +144,15 @@ class CanaryRestart(ApplyCase):
     """A tether stopped in the middle of a canary: the next one reads the step from the
     alias's description and resumes it."""
 
-    def start_canary(self, interval):
+    def start_canary(self, interval, smoke=False):
+        extra = {"smoke_test": SMOKE} if smoke else {}
         self.create_image_function("web", W1)
         self.repo.write("functions/web.yaml",
-                        function_yaml("web", W1, aliases=CANARY % interval))
+                        function_yaml("web", W1, aliases=CANARY % interval, **extra))
         self.repo.commit("first")
         self.apply()
         self.repo.write("functions/web.yaml",
-                        function_yaml("web", W2, aliases=CANARY % interval))
+                        function_yaml("web", W2, aliases=CANARY % interval, **extra))
         self.repo.commit("web: new image")
         d2 = self.validate()["web"]
         self.base = self.emu.stats()["operations"]
@@ -203,10 +204,29 @@ class CanaryRestart(ApplyCase):
         restart = time.time()
         t50 = self.finish(watch, d2, at1, INTERVAL, restart)
         # Due already: step 2 is the first thing the new tether does to the alias.
-        self.assertLess(t50 - restart, 5.0, watch.states)
+        self.assertLess(t50 - restart, scaled(5.0), watch.states)
+
+    def test_a_step_found_due_is_checked_before_it_advances(self):
+        # tether was down through the whole step, and the new version broke meanwhile:
+        # the step must not advance on time alone. The next run checks it at once, the
+        # check fails, the weight goes back to 0 and the digest is quarantined.
+        self.emu.set_invoke(W2, {"statusCode": 200})
+        proc, watch, d2, at1 = self.start_canary(INTERVAL, smoke=True)
+        stop_process(self, proc, signal.SIGKILL)
+        self.emu.set_invoke(W2, {"errorMessage": "boom"}, function_error="Unhandled")
+        while time.time() < at1 + INTERVAL + 0.3:
+            time.sleep(0.05)
+        run = self.apply(rc=1)
+        watch.stop()
+        self.assertEqual(watch.routing(), [("1", {}), ("1", {"2": 0.1}), ("1", {})],
+                         watch.states)
+        self.assertEqual(run.mutations, {"Invoke": 1, "UpdateAlias": 1}, run.show())
+        checks = [r for r in self.manifest("web") if r["action"] == "canary_check"]
+        self.assertEqual([r["outcome"] for r in checks], ["failed"], checks)
+        self.assertIn(d2, self.state_file("web"))  # quarantined
 
     def test_resume_a_step_that_is_not_due(self):
-        interval = 3
+        interval = int(scaled(3))  # long enough to stop tether before it is due
         proc, watch, d2, at1 = self.start_canary(interval)
         stop_process(self, proc, signal.SIGTERM)
         self.assertEqual(self.alias("web")[:2], ("1", {"2": 0.1}))
