@@ -341,6 +341,9 @@ list_manifests(const char *dir, char ***out, size_t *n)
 	return 0;
 }
 
+/* A damaged file can hold millions of lines that are not records: name the first few. */
+#define MANIFEST_SKIPS_LOGGED 10
+
 struct reader {
 	const char *path;
 	manifest_line_cb visit;
@@ -362,7 +365,9 @@ end_line(struct reader *rd)
 	if (!rd->toolong)
 		rec = json_loadb(buf_cstr(&rd->line), rd->line.len, 0, NULL);
 	if (rec == NULL || !json_is_object(rec)) {
-		log_warn("manifest", "%s:%zu: skipped a partial record", rd->path, rd->lineno);
+		if (rd->skipped < MANIFEST_SKIPS_LOGGED)
+			log_warn(
+			    "manifest", "%s:%zu: skipped a partial record", rd->path, rd->lineno);
 		rd->skipped++;
 	} else {
 		rc = rd->visit(rec, buf_cstr(&rd->line), rd->line.len, rd->arg);
@@ -457,6 +462,9 @@ manifest_read_lines(
 		rc = read_file(&rd, chunk, err);
 	}
 out:
+	if (rd.skipped > MANIFEST_SKIPS_LOGGED)
+		log_warn("manifest", "%s: skipped %zu lines in all (the first %d are named above)",
+		    dir, rd.skipped, MANIFEST_SKIPS_LOGGED);
 	if (skipped != NULL)
 		*skipped = rd.skipped;
 	for (i = 0; i < n; i++)

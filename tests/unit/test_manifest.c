@@ -495,6 +495,48 @@ test_manifest__partial_line(void **state)
 	close(p[1]);
 }
 
+/* A file of junk: every line is counted, only the first 10 are named, then a total. */
+static void
+test_manifest__junk_lines(void **state)
+{
+	struct manifest *m = NULL;
+	struct manifest_record r;
+	struct err err = ERR_INIT;
+	struct seen s;
+	size_t skipped = 0, named = 0;
+	char logged[16384], *at, *want;
+	ssize_t n;
+	int p[2], i;
+
+	(void)state;
+	assert_int_equal(manifest_open(&m, root, &err), 0);
+	r = record_at(T_NOV, "first", "publish");
+	append_ok(m, &r);
+	manifest_close(m);
+	for (i = 0; i < 1000; i++)
+		append_raw("manifests/2026-11.jsonl", "not a record\n");
+	assert_int_equal(pipe(p), 0);
+	log_init(LOG_LEVEL_INFO, false, p[1]);
+	assert_int_equal(read_all(&s, &skipped), 0);
+	assert_int_equal(json_array_size(s.records), 1);
+	assert_int_equal(skipped, 1000);
+	n = read(p[0], logged, sizeof(logged) - 1);
+	assert_true(n > 0);
+	logged[n] = '\0';
+	for (at = logged; (at = strstr(at, "skipped a partial record")) != NULL; at++)
+		named++;
+	assert_int_equal(named, 10);
+	want = path_of("manifests/2026-11.jsonl:11: skipped a partial record");
+	assert_non_null(strstr(logged, want));
+	want = path_of("manifests/2026-11.jsonl:12: skipped");
+	assert_null(strstr(logged, want));
+	want = path_of("manifests: skipped 1000 lines in all");
+	assert_non_null(strstr(logged, want));
+	json_decref(s.records);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void
 test_manifest__line_cap(void **state)
 {
@@ -785,6 +827,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_manifest__missing_and_bad_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__months, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__partial_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__junk_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__line_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__fsync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__history, setup, teardown),
