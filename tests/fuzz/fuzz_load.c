@@ -7,10 +7,12 @@
  * functions/fuzz.yaml. Directives set the load options or add the entries a reader records
  * instead of reading ("=== env prod", "=== region eu-west-1", "=== account 123456789012",
  * "=== prefix deploy/", "=== symlink PATH", "=== toobig PATH", "=== submodule PATH",
- * "=== other PATH"). Files are added the way the directory and git readers add them: only
- * paths fileset_wants() accepts, each path once, then sorted. On success every function's
- * canonical form and digest are computed too, as `tether validate -v` does.
+ * "=== other PATH", "=== toodeep PATH", "=== unreadable PATH"). Files are added the way the
+ * directory and git readers add them: only paths fileset_wants() accepts, each path once, then
+ * sorted. On success every function's canonical form and digest are computed too, as `tether
+ * validate -v` does.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,11 +65,13 @@ enum directive {
 	DIRECTIVE_TOOBIG,
 	DIRECTIVE_SUBMODULE,
 	DIRECTIVE_OTHER,
+	DIRECTIVE_TOODEEP,
+	DIRECTIVE_UNREADABLE,
 	DIRECTIVE_NONE, /* a file */
 };
 
-static const char *const directive_words[] = {
-    "env", "region", "account", "prefix", "symlink", "toobig", "submodule", "other"};
+static const char *const directive_words[] = {"env", "region", "account", "prefix", "symlink",
+    "toobig", "submodule", "other", "toodeep", "unreadable"};
 
 /* Which directive a part's name is ("word value"), with *value set; DIRECTIVE_NONE if not. */
 static enum directive
@@ -144,6 +148,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case DIRECTIVE_OTHER:
 			add_special(&fs, v, FILESET_OTHER, 0);
+			break;
+		case DIRECTIVE_TOODEEP:
+			add_special(&fs, v, FILESET_TOO_DEEP, 0);
+			break;
+		case DIRECTIVE_UNREADABLE:
+			if (path_ok(v) && !has_path(&fs, v))
+				fileset_add_unreadable(&fs, v, EACCES);
 			break;
 		case DIRECTIVE_NONE:
 		default:
