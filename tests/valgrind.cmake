@@ -18,7 +18,9 @@ set(TETHER_VALGRIND_RUN ${CMAKE_CURRENT_SOURCE_DIR}/lib/valgrind-run)
 # One report per process, <program>.<pid>.log; scripts/valgrind empties the folder before a
 # run and counts the reports after it.
 set(TETHER_VALGRIND_LOG_DIR ${PROJECT_BINARY_DIR}/valgrind/logs)
+# Sticky and writable by all, like /tmp: the bad-input tests run tether as uid 65534.
 file(MAKE_DIRECTORY ${TETHER_VALGRIND_LOG_DIR})
+execute_process(COMMAND chmod 1777 ${TETHER_VALGRIND_LOG_DIR} COMMAND_ERROR_IS_FATAL ANY)
 # Under memcheck a program runs 10-50 times slower when it computes and takes about 1 s
 # longer to start; a test takes 2 to 30 times its normal time, and its TIMEOUT (set for
 # ASan, several tests at once) times 10 leaves room (docs/memcheck.md has the figures).
