@@ -158,6 +158,25 @@ read_all(struct seen *s, size_t *skipped)
 	return rc;
 }
 
+/* read_all(), with what it logs captured in logged (NUL-terminated); logs go to stderr
+ * again after. */
+static void
+read_all_logged(struct seen *s, size_t *skipped, char *logged, size_t cap)
+{
+	ssize_t n;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	log_init(LOG_LEVEL_INFO, false, p[1]);
+	assert_int_equal(read_all(s, skipped), 0);
+	log_init(LOG_LEVEL_INFO, false, STDERR_FILENO);
+	close(p[1]);
+	n = read(p[0], logged, cap - 1);
+	assert_true(n > 0);
+	logged[n] = '\0';
+	close(p[0]);
+}
+
 static const char *
 str_at(json_t *o, const char *key)
 {
@@ -424,8 +443,6 @@ test_manifest__partial_line(void **state)
 	struct seen s;
 	size_t skipped = 0;
 	char logged[4096], *text, *want;
-	ssize_t n;
-	int p[2];
 
 	(void)state;
 	assert_int_equal(manifest_open(&m, root, &err), 0);
@@ -436,14 +453,9 @@ test_manifest__partial_line(void **state)
 	/* A crash in the middle of a write: half a record, no newline. */
 	append_raw(
 	    "manifests/2026-11.jsonl", "{\"time\":\"2026-11-22T10:16:00.000Z\",\"commit\":\"8e");
-	assert_int_equal(pipe(p), 0);
-	log_init(LOG_LEVEL_INFO, false, p[1]);
-	assert_int_equal(read_all(&s, &skipped), 0);
+	read_all_logged(&s, &skipped, logged, sizeof(logged));
 	assert_int_equal(json_array_size(s.records), 1);
 	assert_int_equal(skipped, 1);
-	n = read(p[0], logged, sizeof(logged) - 1);
-	assert_true(n > 0);
-	logged[n] = '\0';
 	want = path_of("manifests/2026-11.jsonl:2: skipped a partial record");
 	assert_non_null(strstr(logged, want));
 	json_decref(s.records);
@@ -491,8 +503,6 @@ test_manifest__partial_line(void **state)
 	assert_int_equal(read_all(&s, &skipped), 0);
 	assert_int_equal(skipped, 3);
 	json_decref(s.records);
-	close(p[0]);
-	close(p[1]);
 }
 
 /* A file of junk: every line is counted, only the first 10 are named, then a total. */
@@ -505,8 +515,7 @@ test_manifest__junk_lines(void **state)
 	struct seen s;
 	size_t skipped = 0, named = 0;
 	char logged[16384], *at, *want;
-	ssize_t n;
-	int p[2], i;
+	int i;
 
 	(void)state;
 	assert_int_equal(manifest_open(&m, root, &err), 0);
@@ -515,14 +524,9 @@ test_manifest__junk_lines(void **state)
 	manifest_close(m);
 	for (i = 0; i < 1000; i++)
 		append_raw("manifests/2026-11.jsonl", "not a record\n");
-	assert_int_equal(pipe(p), 0);
-	log_init(LOG_LEVEL_INFO, false, p[1]);
-	assert_int_equal(read_all(&s, &skipped), 0);
+	read_all_logged(&s, &skipped, logged, sizeof(logged));
 	assert_int_equal(json_array_size(s.records), 1);
 	assert_int_equal(skipped, 1000);
-	n = read(p[0], logged, sizeof(logged) - 1);
-	assert_true(n > 0);
-	logged[n] = '\0';
 	for (at = logged; (at = strstr(at, "skipped a partial record")) != NULL; at++)
 		named++;
 	assert_int_equal(named, 10);
@@ -533,8 +537,6 @@ test_manifest__junk_lines(void **state)
 	want = path_of("manifests: skipped 1000 lines in all");
 	assert_non_null(strstr(logged, want));
 	json_decref(s.records);
-	close(p[0]);
-	close(p[1]);
 }
 
 static void
