@@ -87,11 +87,8 @@ struct fn {
 	struct lambda_call *call;
 	ev_timer kick;   /* deferred work, from the loop */
 	ev_timer canary; /* a canary step's interval */
-	/* The alias whose step the canary check in flight ends, and the version it routes to. */
-	char check[129]; /* Lambda's alias names are at most 128 characters */
-	char check_version[24];
-	uint64_t t0;   /* when the current action started (monotonic ms) */
-	long *skipped; /* versions whose delete Lambda refused (409) this run */
+	uint64_t t0;     /* when the current action started (monotonic ms) */
+	long *skipped;   /* versions whose delete Lambda refused (409) this run */
 	size_t nskipped;
 	char *detail_done; /* what was done, for the summary: "image :v1 -> :v2; published 7" */
 	/* The manifest's "before" side of the action in flight. */
@@ -1306,19 +1303,39 @@ act_delete(struct fn *f, const struct plan_action *a, struct err *err)
 
 /* --- canary ----------------------------------------------------------------------------- */
 
-/* The check of the alias in f->check passed: the planner may end its step. The mark lives
+/* The step's canary wait that ends first (waits come last in a step: waits_last()); NULL
+ * when it has none. The timer waits for it, and its alias is the one checked. */
+static const struct plan_action *
+first_wait(const struct fn *f)
+{
+	const struct plan_action *a = NULL;
+	size_t i;
+
+	for (i = 0; i < f->step.n; i++) {
+		const struct plan_action *x = &f->step.actions[i];
+
+		if (x->kind == PLAN_WAIT_CANARY && (a == NULL || x->until < a->until))
+			a = x;
+	}
+	return a;
+}
+
+/* The check of first_wait()'s alias passed: the planner may end its step. The mark lives
  * on the observation, so a new step (the alias updated) or a fresh observation (another
  * run) starts unchecked. */
 static void
 mark_checked(struct fn *f)
 {
+	const struct plan_action *w = first_wait(f);
 	size_t i;
+	long routed;
 
-	for (i = 0; i < f->res->fn.naliases; i++) {
+	for (i = 0; w != NULL && i < f->res->fn.naliases; i++) {
 		struct obs_alias *a = &f->res->fn.aliases[i];
 
-		if (strcmp(a->name, f->check) == 0 && a->has_canary && a->routing_version != NULL &&
-		    strcmp(a->routing_version, f->check_version) == 0)
+		if (strcmp(a->name, w->alias) == 0 && a->has_canary && a->routing_version != NULL &&
+		    observe_parse_version(a->routing_version, &routed) &&
+		    routed == w->routing_version)
 			a->canary.checked = true;
 	}
 }
@@ -1374,21 +1391,15 @@ static void
 canary_due_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct fn *f = container_of(w, struct fn, canary);
-	const struct plan_action *a = NULL;
+	const struct plan_action *a;
 	struct lambda_invoke in;
 	struct err err = ERR_INIT;
 	char q[24];
-	size_t i;
 
 	(void)loop;
 	(void)revents;
 	/* The wait that ended: the earliest (another alias's may still run). */
-	for (i = 0; i < f->step.n; i++) {
-		const struct plan_action *x = &f->step.actions[i];
-
-		if (x->kind == PLAN_WAIT_CANARY && (a == NULL || x->until < a->until))
-			a = x;
-	}
+	a = first_wait(f);
 	if (a == NULL || !f->want->has_smoke_test || a->routing_version <= 0) {
 		fn_plan(f);
 		return;
@@ -1399,8 +1410,6 @@ canary_due_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	in.payload = f->want->smoke_test.payload;
 	in.payload_len = strlen(f->want->smoke_test.payload);
 	before_alias(f, a->alias);
-	snprintf(f->check, sizeof(f->check), "%s", a->alias);
-	snprintf(f->check_version, sizeof(f->check_version), "%s", q);
 	f->t0 = timeutil_mono_ms();
 	if (lambda_client_invoke(f->c->lambda, f->id, &in, canary_invoke_cb, f, &f->call, &err) !=
 	    0)
@@ -1411,15 +1420,8 @@ canary_due_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 act_canary_wait(struct fn *f)
 {
-	long until = 0, now = (long)time(NULL);
-	size_t i;
+	long until = first_wait(f)->until, now = (long)time(NULL);
 
-	for (i = f->ai; i < f->step.n; i++) {
-		const struct plan_action *a = &f->step.actions[i];
-
-		if (a->kind == PLAN_WAIT_CANARY && (until == 0 || a->until < until))
-			until = a->until;
-	}
 	fn_set_state(f, FN_CANARY, f->step.actions[f->ai].why);
 	ev_timer_set(&f->canary, until > now ? (double)(until - now) : 0.0, 0.0);
 	ev_timer_start(f->c->loop, &f->canary);
