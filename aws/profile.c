@@ -10,6 +10,7 @@
 #include "aws/profile.h"
 #include "common/buf.h"
 #include "common/fdio.h"
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 
 /* A continued value can never be longer than the file that holds it. */
@@ -154,8 +155,7 @@ static int
 check_utf8(const char *path, const char *text, size_t len, struct err *err)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	size_t i = 0, k, need;
-	unsigned int cp;
+	size_t i = 0, k;
 	int line = 1;
 
 	while (i < len) {
@@ -163,34 +163,9 @@ check_utf8(const char *path, const char *text, size_t len, struct err *err)
 			line++;
 		if (p[i] == 0)
 			return err_set(err, ERR_INVALID, "%s:%d: NUL byte", path, line);
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
-			need = 1;
-			cp = p[i] & 0x1f;
-		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
-			need = 2;
-			cp = p[i] & 0x0f;
-		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
-			need = 3;
-			cp = p[i] & 0x07;
-		} else {
+		if ((k = utf8_len(p + i, len - i)) == 0)
 			return err_set(err, ERR_INVALID, "%s:%d: invalid UTF-8", path, line);
-		}
-		if (len - i <= need)
-			return err_set(err, ERR_INVALID, "%s:%d: invalid UTF-8", path, line);
-		for (k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return err_set(
-				    err, ERR_INVALID, "%s:%d: invalid UTF-8", path, line);
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return err_set(err, ERR_INVALID, "%s:%d: invalid UTF-8", path, line);
-		i += need + 1;
+		i += k;
 	}
 	return 0;
 }

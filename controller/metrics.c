@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "controller/metrics.h"
 
@@ -163,36 +164,13 @@ metrics_label_name_valid(const char *s)
 static bool
 utf8_valid(const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned long cp;
-	size_t n, i;
+	const unsigned char *s = (const unsigned char *)str, *end = s + strlen(str);
+	size_t k;
 
-	while (*s != '\0') {
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		if (*s >= 0xc2 && *s <= 0xdf) {
-			n = 1;
-			cp = *s & 0x1f;
-		} else if (*s >= 0xe0 && *s <= 0xef) {
-			n = 2;
-			cp = *s & 0x0f;
-		} else if (*s >= 0xf0 && *s <= 0xf4) {
-			n = 3;
-			cp = *s & 0x07;
-		} else {
+	while (s < end) {
+		if ((k = utf8_len(s, (size_t)(end - s))) == 0)
 			return false;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		s += n + 1;
+		s += k;
 	}
 	return true;
 }

@@ -2,34 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "reconcile/diag.h"
-
-/* Length of the UTF-8 sequence at s, or 0 when it is not one: overlong forms, surrogates,
- * past U+10FFFF, or cut short (by the terminating NUL at the latest). */
-static size_t
-utf8_seq(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
-			return 0;
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 /*
  * A copy of s that is one line of UTF-8 text a terminal shows as it is, whatever a file
@@ -39,12 +14,12 @@ utf8_seq(const unsigned char *s)
 static char *
 printable(const char *s, bool message)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	char *out = xmalloc(strlen(s) * 4 + 1), *o = out;
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+	char *out = xmalloc((size_t)(end - p) * 4 + 1), *o = out;
 	size_t k, i;
 
-	while (*p != '\0') {
-		k = utf8_seq(p);
+	while (p < end) {
+		k = utf8_len(p, (size_t)(end - p));
 		if (message && (*p == '\n' || *p == '\r')) {
 			*o++ = ' ';
 			p++;
